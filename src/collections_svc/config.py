@@ -1,0 +1,139 @@
+"""One Settings object with nested groups, read from the environment and `.env`.
+
+Variables use the prefix ``COLLECTIONS_`` and ``__`` for nesting, e.g.
+``COLLECTIONS_DATABASE__URL`` or ``COLLECTIONS_DPD__MATERIALITY_ABSOLUTE``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-in-production"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite:///./var/collections.db"
+    echo: bool = False
+    pool_size: int = 10
+    statement_timeout_ms: int = 30_000
+
+
+class BankSettings(BaseModel):
+    name: str = "示范商业银行"
+    name_en: str = "Demo Commercial Bank"
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    country: str = "CN"
+    phone: str = "95500"
+    address: str = "上海市浦东新区世纪大道100号"
+
+
+class Bucket(BaseModel):
+    code: str
+    label: str
+    min_dpd: int
+    max_dpd: int | None = None  # None = open-ended (the last bucket)
+
+
+DEFAULT_BUCKETS = [
+    Bucket(code="M0", label="current", min_dpd=0, max_dpd=0),
+    Bucket(code="M1", label="1-30", min_dpd=1, max_dpd=30),
+    Bucket(code="M2", label="31-60", min_dpd=31, max_dpd=60),
+    Bucket(code="M3", label="61-90", min_dpd=61, max_dpd=90),
+    Bucket(code="M4", label="91-180", min_dpd=91, max_dpd=180),
+    Bucket(code="M7", label="181+", min_dpd=181, max_dpd=None),
+]
+
+
+class DpdSettings(BaseModel):
+    # Materiality: an installment counts as unpaid only if its unpaid amount exceeds BOTH thresholds
+    # (absolute in currency units, relative as a fraction of its scheduled amount). Default 0 = any cent.
+    materiality_absolute: Decimal = Decimal("0")
+    materiality_relative: Decimal = Decimal("0")
+    buckets: list[Bucket] = Field(default_factory=lambda: list(DEFAULT_BUCKETS))
+
+    @field_validator("buckets")
+    @classmethod
+    def _contiguous(cls, buckets: list[Bucket]) -> list[Bucket]:
+        # IND-02: contiguous, non-overlapping, starting at 0, last one open-ended.
+        if not buckets or buckets[0].min_dpd != 0:
+            raise ValueError("the first bucket must start at DPD 0")
+        for prev, nxt in zip(buckets, buckets[1:], strict=False):
+            if prev.max_dpd is None or nxt.min_dpd != prev.max_dpd + 1:
+                raise ValueError(f"buckets {prev.code} and {nxt.code} are not contiguous")
+        if buckets[-1].max_dpd is not None:
+            raise ValueError("the last bucket must be open-ended (max_dpd null)")
+        return buckets
+
+
+class PaymentSettings(BaseModel):
+    # Order in which a payment settles the components of the oldest unpaid installment.
+    allocation_order: list[Literal["penalty", "interest", "principal"]] = ["penalty", "interest", "principal"]
+
+    @field_validator("allocation_order")
+    @classmethod
+    def _complete(cls, v: list[str]) -> list[str]:
+        if sorted(v) != ["interest", "penalty", "principal"]:
+            raise ValueError("allocation_order must name penalty, interest and principal once each")
+        return v
+
+
+class SecuritySettings(BaseModel):
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    token_ttl_hours: int = 12
+    session_ttl_hours: int = 10
+    login_max_attempts: int = 5
+    login_window_seconds: int = 300
+    cookie_secure: bool = False
+
+
+class TwilioSettings(BaseModel):
+    account_sid: str = ""
+    auth_token: SecretStr = SecretStr("")
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    # Only tests and local setups set this: it points the real SDK at a fake server.
+    api_base_url: str = ""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="COLLECTIONS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    bank: BankSettings = Field(default_factory=BankSettings)
+    dpd: DpdSettings = Field(default_factory=DpdSettings)
+    payments: PaymentSettings = Field(default_factory=PaymentSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+    attachments_dir: str = "./var/attachments"
+    import_max_bytes: int = 200 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Settings:
+        if self.env == "production":
+            if self.security.secret_key.get_secret_value() in ("", PLACEHOLDER_SECRET):
+                raise ValueError(
+                    "COLLECTIONS_SECURITY__SECRET_KEY is a placeholder; set a real secret in production"
+                )
+            if len(self.security.secret_key.get_secret_value()) < 32:
+                raise ValueError("COLLECTIONS_SECURITY__SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database.url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,8 @@
+"""Imports every domain's models so Base.metadata is complete (for Alembic and tests)."""
+
+from collections_svc.audit import models as _audit  # noqa: F401
+from collections_svc.auth import models as _auth  # noqa: F401
+from collections_svc.db import Base
+from collections_svc.loans import models as _loans  # noqa: F401
+
+metadata = Base.metadata
