@@ -121,6 +121,10 @@ def _sqlite_proper_transactions(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        # Book-wide passes read installments by index in due-date order: memory-mapped reads and a
+        # 64 MB page cache make them 2-3x faster than the 2 MB default cache (see bench/README.md).
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA mmap_size=268435456")
         try:
             cur.execute("PRAGMA journal_mode=WAL")
         except Exception:  # noqa: S110 - in-memory databases cannot use WAL

@@ -68,6 +68,9 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings, loan_ids: S
         inst_filter = f" AND i.loan_id IN ({ids})"
         loan_filter = f" AND l.id IN ({ids})"
     days = _days_between(dialect, ":as_of", "x.due_on")
+    # SQLite's planner prefers ix_installment_settled_on (every open row, future ones included) over the
+    # partial index that holds exactly the open installments by due date; name the index.
+    open_hint = " INDEXED BY ix_installment_open_due" if dialect == "sqlite" and loan_ids is None else ""
 
     conn = session.connection()
     conn.exec_driver_sql("DROP TABLE IF EXISTS dpd_agg")
@@ -77,14 +80,23 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings, loan_ids: S
         SELECT x.loan_id AS loan_id, MIN(x.due_on) AS oldest, SUM(x.unpaid) AS overdue,
                MAX({days}) AS dpd
         FROM (
-            SELECT i.loan_id, i.due_on, {_UNPAID_NOW} + COALESCE(late.amount, 0) AS unpaid, {_TOTAL_DUE} AS total
-            FROM installment i
+            SELECT i.loan_id, i.due_on, i.unpaid + COALESCE(late.amount, 0) AS unpaid, i.total
+            FROM (
+                -- Two disjoint branches instead of one OR, so each reads its own small index range:
+                -- still open (partial index ix_installment_open_due), or settled after as_of.
+                SELECT i.id, i.loan_id, i.due_on, {_UNPAID_NOW} AS unpaid, {_TOTAL_DUE} AS total
+                FROM installment i{open_hint} WHERE i.settled_on IS NULL AND i.due_on < :as_of{inst_filter}
+                UNION ALL
+                SELECT i.id, i.loan_id, i.due_on, {_UNPAID_NOW}, {_TOTAL_DUE}
+                FROM installment i WHERE i.settled_on > :as_of AND i.due_on < :as_of{inst_filter}
+            ) i
             LEFT JOIN (
+                -- CROSS JOIN keeps SQLite reading the few later payments first (ix_payment_paid_on)
+                -- instead of every allocation; PostgreSQL plans it like an inner join.
                 SELECT pa.installment_id, SUM(pa.amount) AS amount
-                FROM payment_allocation pa JOIN payment p ON p.id = pa.payment_id
-                WHERE p.paid_on > :as_of GROUP BY pa.installment_id
+                FROM payment p CROSS JOIN payment_allocation pa
+                WHERE pa.payment_id = p.id AND p.paid_on > :as_of GROUP BY pa.installment_id
             ) late ON late.installment_id = i.id
-            WHERE i.due_on < :as_of AND (i.settled_on IS NULL OR i.settled_on > :as_of){inst_filter}
             UNION ALL
             SELECT l.id, l.maturity_on, l.principal - l.scheduled_principal, l.principal - l.scheduled_principal
             FROM loan l
@@ -94,6 +106,10 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings, loan_ids: S
         WHERE x.unpaid > :abs AND x.unpaid > :rel * x.total
         GROUP BY x.loan_id
     """), params)
+    # Without an index the "no longer overdue" anti-join below rescans the temp table per loan.
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_dpd_agg_loan ON dpd_agg (loan_id)")
+    if dialect == "postgresql":
+        conn.exec_driver_sql("ANALYZE dpd_agg")  # temp tables get no statistics from autovacuum
     buckets = settings.buckets
     new_bucket = bucket_case("a.dpd", buckets)
     changed = conn.execute(text(f"""
@@ -116,17 +132,33 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings, loan_ids: S
           AND NOT EXISTS (SELECT 1 FROM dpd_agg a WHERE a.loan_id = loan.id){reset_filter}
     """), params).rowcount
     # Bucket history: close the open row of loans that moved today, open a row for the new bucket.
+    # The loans that moved go to a small temporary table first, so no statement reads the history table
+    # while writing it (PostgreSQL, planning with pre-update statistics, would otherwise rescan the
+    # growing table once per loan: minutes on the first pass over a fresh book).
+    conn.exec_driver_sql("DROP TABLE IF EXISTS dpd_moved")
+    conn.execute(text(f"""
+        CREATE TEMPORARY TABLE dpd_moved AS
+        SELECT loan.id AS loan_id, loan.bucket AS bucket FROM loan WHERE loan.bucket_changed_on = :as_of{reset_filter}
+    """), params)
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_dpd_moved_loan ON dpd_moved (loan_id)")
+    if dialect == "postgresql":
+        conn.exec_driver_sql("ANALYZE dpd_moved")
     conn.execute(text("""
         UPDATE loan_bucket_history SET left_on = :as_of
-        WHERE left_on IS NULL AND loan_id IN (SELECT id FROM loan WHERE bucket_changed_on = :as_of)
-          AND bucket <> (SELECT l.bucket FROM loan l WHERE l.id = loan_bucket_history.loan_id)
+        FROM dpd_moved m
+        WHERE m.loan_id = loan_bucket_history.loan_id AND loan_bucket_history.left_on IS NULL
+          AND loan_bucket_history.bucket <> m.bucket
     """), params)
+    # Loans that still have an open row already sit in the right bucket (a re-run of the same date).
+    conn.exec_driver_sql("""
+        DELETE FROM dpd_moved WHERE EXISTS (
+            SELECT 1 FROM loan_bucket_history h WHERE h.loan_id = dpd_moved.loan_id AND h.left_on IS NULL)
+    """)
     moves = conn.execute(text("""
         INSERT INTO loan_bucket_history (loan_id, bucket, entered_on)
-        SELECT l.id, l.bucket, :as_of FROM loan l
-        WHERE l.bucket_changed_on = :as_of
-          AND NOT EXISTS (SELECT 1 FROM loan_bucket_history h WHERE h.loan_id = l.id AND h.left_on IS NULL)
+        SELECT m.loan_id, m.bucket, :as_of FROM dpd_moved m
     """), params).rowcount
+    conn.exec_driver_sql("DROP TABLE dpd_moved")
     conn.exec_driver_sql("DROP TABLE dpd_agg")
     session.expire_all()  # the ORM's copies of loans are stale after set-based updates
     return DpdResult(as_of=as_of, loans_changed=changed, loans_reset=reset, bucket_moves=moves)
