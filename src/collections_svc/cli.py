@@ -22,6 +22,20 @@ console = Console()
 err = Console(stderr=True)
 
 
+@app.callback()
+def _settings_must_be_valid() -> None:
+    # Runs before every command: a bad configuration stops here with a plain message, not a traceback.
+    from pydantic import ValidationError
+    try:
+        get_settings()
+    except ValidationError as exc:
+        err.print("[red]The configuration is not valid, so collections-svc will not start:[/]")
+        for e in exc.errors():
+            where = "COLLECTIONS_" + "__".join(str(p) for p in e["loc"]).upper() + ": " if e["loc"] else ""
+            err.print(f"  {where}{e['msg'].removeprefix('Value error, ')}")
+        raise typer.Exit(2) from None
+
+
 def _factory():
     from collections_svc.db import make_engine, make_sessionmaker
     s = get_settings()

@@ -58,12 +58,12 @@ def read_csv(stream: io.TextIOBase | Iterable[str], kind: str) -> Iterator[tuple
     header = [h.strip().lstrip("\ufeff") for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS[kind] if c not in header]
     if missing:
-        raise ImportRejected(f"The file has no column(s) {', '.join(missing)}.",
+        raise ImportRejected(f"The file has no column(s) {', '.join(missing)}; nothing was imported.",
                              errors=[{"row": 1, "column": c, "message": "required column is missing"} for c in missing])
     reader.fieldnames = header
     for n, raw in enumerate(reader, start=2):
         if None in raw:
-            raise ImportRejected(f"Row {n} has more values than the header has columns.",
+            raise ImportRejected(f"Row {n} has more values than the header has columns; nothing was imported.",
                                  errors=[{"row": n, "column": "", "message": "too many values"}])
         # Empty cells mean "not given", so optional fields take their defaults.
         yield n, {k: v for k, v in raw.items() if v is not None and v.strip() != ""}
@@ -108,7 +108,18 @@ def run_import(session: Session, settings: Settings, kind: str, rows: Iterable[t
     seen_keys: set[Any] = set()
 
     def flush_chunk() -> None:
-        if chunk and not errors:
+        if not chunk:
+            return
+        if errors:
+            # Nothing will be kept, but references (unknown loan, borrower, ...) are still checked so the
+            # caller gets every bad row at once; the savepoint undoes whatever the check wrote.
+            savepoint = session.begin_nested()
+            try:
+                st = _upsert(session, settings, kind, chunk, actor, business_date)
+            finally:
+                savepoint.rollback()
+            errors.extend(st.errors)
+        else:
             st = _upsert(session, settings, kind, chunk, actor, business_date)
             total.add(st)
             errors.extend(st.errors)
