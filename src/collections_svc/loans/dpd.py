@@ -140,7 +140,6 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings, loan_ids: S
         CREATE TEMPORARY TABLE dpd_moved AS
         SELECT loan.id AS loan_id, loan.bucket AS bucket FROM loan WHERE loan.bucket_changed_on = :as_of{reset_filter}
     """), params)
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_dpd_moved_loan ON dpd_moved (loan_id)")
     if dialect == "postgresql":
         conn.exec_driver_sql("ANALYZE dpd_moved")
     conn.execute(text("""
