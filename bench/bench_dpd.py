@@ -50,8 +50,10 @@ def _create_db(backend: str) -> tuple[str, Callable[[], None]]:
         def drop() -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
+
         return f"sqlite:///{path}", drop
     import psycopg
+
     name = f"bench_dpd_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
@@ -59,6 +61,7 @@ def _create_db(backend: str) -> tuple[str, Callable[[], None]]:
     def drop_pg() -> None:
         with psycopg.connect(PG_ADMIN, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, drop_pg
 
 
@@ -118,11 +121,13 @@ def _run(url: str, backend: str, loans: int, as_of: dt.date) -> None:
     def dpd_on(day: dt.date):
         return lambda s: run_dpd(s, day, settings)
 
-    steps = [("floor: UPDATE loan SET dpd = dpd + 0", floor),
-             ("run_dpd first pass", dpd_on(as_of)),
-             ("floor (again)", floor),
-             ("run_dpd next day", dpd_on(as_of + dt.timedelta(days=1))),
-             ("run_dpd same day again", dpd_on(as_of + dt.timedelta(days=1)))]
+    steps = [
+        ("floor: UPDATE loan SET dpd = dpd + 0", floor),
+        ("run_dpd first pass", dpd_on(as_of)),
+        ("floor (again)", floor),
+        ("run_dpd next day", dpd_on(as_of + dt.timedelta(days=1))),
+        ("run_dpd same day again", dpd_on(as_of + dt.timedelta(days=1))),
+    ]
     results = []
     for name, fn in steps:
         _maintain(engine, backend)
@@ -139,8 +144,11 @@ def _run(url: str, backend: str, loans: int, as_of: dt.date) -> None:
     print(f"{'step':<40} {'seconds':>8} {'x floor':>8}  rows")
     print("-" * 78)
     for name, secs, out in results:
-        rows = out if isinstance(out, int) else (f"changed {out.loans_changed:,}, reset {out.loans_reset:,}, "
-                                                 f"moves {out.bucket_moves:,}")
+        rows = (
+            out
+            if isinstance(out, int)
+            else (f"changed {out.loans_changed:,}, reset {out.loans_reset:,}, moves {out.bucket_moves:,}")
+        )
         print(f"{name:<40} {secs:>8.2f} {secs / floor_s:>8.2f}  {rows}")
     print("-" * 78)
     print(f"floor = {floor_s:.2f}s (faster of the two floor runs); goal: every DPD pass within 3.0x")

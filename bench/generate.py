@@ -38,8 +38,10 @@ def _series(dialect: str, n: int) -> str:
     """A relation ``s(n)`` with the integers 1..n."""
     if dialect == "postgresql":
         return f"generate_series(1, {int(n)}) AS s(n)"
-    return (f"(WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < {int(n)}) "
-            "SELECT n FROM r) AS s")
+    return (
+        f"(WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < {int(n)}) "
+        "SELECT n FROM r) AS s"
+    )
 
 
 def _add_days(dialect: str, date_expr: str, days_expr: str) -> str:
@@ -65,7 +67,9 @@ def uscc_for(i: int) -> str:
     return body + uscc_check_char(body)
 
 
-def generate(conn: Connection, loans: int, as_of: dt.date, log: Callable[[str], None] = print) -> dict[str, int]:
+def generate(
+    conn: Connection, loans: int, as_of: dt.date, log: Callable[[str], None] = print
+) -> dict[str, int]:
     """Fill an empty, migrated database; the caller commits."""
     dialect = conn.dialect.name
     now = dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.UTC)
@@ -76,34 +80,55 @@ def generate(conn: Connection, loans: int, as_of: dt.date, log: Callable[[str], 
     rows = []
     for i in range(1, n_borrowers + 1):
         ind, _ = INDUSTRIES[i % len(INDUSTRIES)]
-        rows.append({"id": i, "ext": f"B{i:08d}", "name": company_name(i), "uscc": uscc_for(i), "ind": ind,
-                     "region": REGION_OF[CITIES[i % len(CITIES)]], "ts": ts})
+        rows.append(
+            {
+                "id": i,
+                "ext": f"B{i:08d}",
+                "name": company_name(i),
+                "uscc": uscc_for(i),
+                "ind": ind,
+                "region": REGION_OF[CITIES[i % len(CITIES)]],
+                "ts": ts,
+            }
+        )
         if len(rows) == BORROWER_BATCH or i == n_borrowers:
-            conn.execute(text(
-                "INSERT INTO borrower (id, external_id, name, uscc, industry, region, timezone, language, version,"
-                " created_at, updated_at) VALUES (:id, :ext, :name, :uscc, :ind, :region, 'Asia/Shanghai',"
-                " 'zh_CN', 1, :ts, :ts)"), rows)
+            conn.execute(
+                text(
+                    "INSERT INTO borrower (id, external_id, name, uscc, industry, region, timezone, language,"
+                    " version, created_at, updated_at)"
+                    " VALUES (:id, :ext, :name, :uscc, :ind, :region, 'Asia/Shanghai',"
+                    " 'zh_CN', 1, :ts, :ts)"
+                ),
+                rows,
+            )
             rows = []
     log(f"  borrowers: {n_borrowers:,} in {time.perf_counter() - t0:.1f}s")
 
     # Per-loan figures derived from n by cheap arithmetic: age 30..329 days (1..10 installments due),
     # principal 1..5.9 million CNY, a hash band h in 0..99 that decides the arrears target.
     t1 = time.perf_counter()
-    band = " ".join(f"WHEN ((s.n % 100003) * 37 + s.n / 7) % 100 < {lim} THEN {target}" for lim, target in ARREARS_TARGETS)
+    band = " ".join(
+        f"WHEN ((s.n % 100003) * 37 + s.n / 7) % 100 < {lim} THEN {target}" for lim, target in ARREARS_TARGETS
+    )
     ao = _date(dialect, as_of)
-    conn.execute(text(f"""
-        INSERT INTO loan (id, external_id, borrower_id, contract_no, product, currency, principal, annual_rate,
-                          disbursed_on, maturity_on, status, principal_paid, scheduled_principal, overpayment,
-                          dpd, overdue_amount, restructured, restructure_count, version, created_at, updated_at)
+    conn.execute(
+        text(f"""
+        INSERT INTO loan (id, external_id, borrower_id, contract_no, product, currency, principal,
+                          annual_rate, disbursed_on, maturity_on, status, principal_paid, scheduled_principal,
+                          overpayment, dpd, overdue_amount, restructured, restructure_count, version,
+                          created_at, updated_at)
         SELECT s.n, 'L' || s.n, (s.n - 1) / 2 + 1, 'HT' || s.n,
-               CASE s.n % 10 WHEN 0 THEN 'fixed_asset' WHEN 1 THEN 'trade_finance' WHEN 2 THEN 'project_finance'
-                             WHEN 3 THEN 'fixed_asset' ELSE 'working_capital' END,
+               CASE s.n % 10 WHEN 0 THEN 'fixed_asset' WHEN 1 THEN 'trade_finance'
+                             WHEN 2 THEN 'project_finance' WHEN 3 THEN 'fixed_asset'
+                             ELSE 'working_capital' END,
                'CNY', (100 + (s.n * 13) % 500) * 1200000, 0.0435,
                {_add_days(dialect, ao, f"-{AGE}")},
                {_add_days(dialect, ao, f"{30 * INSTALLMENTS} - {AGE}")},
                'active', 0, (100 + (s.n * 13) % 500) * 1200000, 0, 0, 0, false, 0, 1, :ts, :ts
         FROM {_series(dialect, loans)}
-    """), {"ts": ts})
+    """),
+        {"ts": ts},
+    )
     log(f"  loans: {loans:,} in {time.perf_counter() - t1:.1f}s")
 
     # Installments: due every 30 days; settled on the due date when it fell due before the loan's
@@ -113,7 +138,8 @@ def generate(conn: Connection, loans: int, as_of: dt.date, log: Callable[[str], 
     due = _add_days(dialect, "l.disbursed_on", "30 * s.n")
     cutoff = _add_days(dialect, ao, f"-(CASE {band.replace('s.n', 'l.id')} END)")
     settled = f"({due} < {cutoff} AND {due} < {ao})"
-    conn.execute(text(f"""
+    conn.execute(
+        text(f"""
         INSERT INTO installment (loan_id, seq, due_on, principal_due, interest_due, penalty_due,
                                  principal_paid, interest_paid, penalty_paid, settled_on)
         SELECT l.id, s.n, {due}, l.principal / {INSTALLMENTS}, l.principal * 435 / 120000, 0,
@@ -121,7 +147,8 @@ def generate(conn: Connection, loans: int, as_of: dt.date, log: Callable[[str], 
                CASE WHEN {settled} THEN l.principal * 435 / 120000 ELSE 0 END, 0,
                CASE WHEN {settled} THEN {due} END
         FROM loan l CROSS JOIN {_series(dialect, INSTALLMENTS)}
-    """))
+    """)
+    )
     log(f"  installments: {loans * INSTALLMENTS:,} in {time.perf_counter() - t2:.1f}s")
 
     # One payment per loan for the last installment it settled, with its two allocations. Settled
@@ -134,28 +161,43 @@ def generate(conn: Connection, loans: int, as_of: dt.date, log: Callable[[str], 
         FROM installment WHERE settled_on IS NOT NULL GROUP BY loan_id
     """)
     last_settled = "FROM bench_paid b JOIN installment i ON i.loan_id = b.loan_id AND i.seq = b.last_seq"
-    conn.execute(text(f"""
+    conn.execute(
+        text(f"""
         INSERT INTO payment (id, external_id, loan_id, paid_on, amount, unapplied, recovery, received_at)
-        SELECT i.loan_id, 'P' || i.loan_id, i.loan_id, i.settled_on, i.principal_due + i.interest_due, 0, false, :ts
+        SELECT i.loan_id, 'P' || i.loan_id, i.loan_id, i.settled_on, i.principal_due + i.interest_due,
+               0, false, :ts
         {last_settled}
-    """), {"ts": ts})
-    conn.execute(text(f"""
+    """),
+        {"ts": ts},
+    )
+    conn.execute(
+        text(f"""
         INSERT INTO payment_allocation (payment_id, installment_id, component, amount)
         SELECT i.loan_id, i.id, 'interest', i.interest_due {last_settled}
         UNION ALL
         SELECT i.loan_id, i.id, 'principal', i.principal_due {last_settled}
-    """))
-    conn.execute(text("""
+    """)
+    )
+    conn.execute(
+        text("""
         UPDATE loan SET principal_paid = b.principal_paid FROM bench_paid b WHERE b.loan_id = loan.id
-    """))
+    """)
+    )
     conn.exec_driver_sql("DROP TABLE bench_paid")
     payments = conn.execute(text("SELECT COUNT(*) FROM payment")).scalar_one()
     log(f"  payments: {payments:,} (+ allocations, principal_paid) in {time.perf_counter() - t3:.1f}s")
 
     if dialect == "postgresql":
         for table in ("borrower", "loan", "payment"):
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
-    return {"borrowers": n_borrowers, "loans": loans, "installments": loans * INSTALLMENTS, "payments": payments}
+            conn.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+            )
+    return {
+        "borrowers": n_borrowers,
+        "loans": loans,
+        "installments": loans * INSTALLMENTS,
+        "payments": payments,
+    }
 
 
 def main() -> None:

@@ -22,8 +22,11 @@ def _is_problem(r, status: int, code: str) -> dict:
 
 
 def test_validation_error_lists_every_bad_field(client, auth):
-    r = client.post("/api/v1/payments", headers=auth("integration"),
-                    json={"external_id": "bad id with spaces", "paid_on": "31/03/2026", "amount": "-1"})
+    r = client.post(
+        "/api/v1/payments",
+        headers=auth("integration"),
+        json={"external_id": "bad id with spaces", "paid_on": "31/03/2026", "amount": "-1"},
+    )
     body = _is_problem(r, 422, "validation")
     fields = {e["field"] for e in body["errors"]}
     assert fields == {"external_id", "loan_external_id", "paid_on", "amount"}
@@ -32,8 +35,9 @@ def test_validation_error_lists_every_bad_field(client, auth):
 
 
 def test_bad_query_parameter_names_the_parameter(client, auth):
-    body = _is_problem(client.get("/api/v1/loans", headers=auth("collector"), params={"size": 10_000}),
-                       422, "validation")
+    body = _is_problem(
+        client.get("/api/v1/loans", headers=auth("collector"), params={"size": 10_000}), 422, "validation"
+    )
     assert [e["field"] for e in body["errors"]] == ["size"]
 
 
@@ -77,7 +81,9 @@ def test_list_endpoints_paginate_with_totals(client, auth, session):
     r = client.get("/api/v1/loans", headers=auth("collector"), params={"size": 2})
     body = r.json()
     assert body["page"] == 1 and body["size"] == 2 and body["total"] >= 3 and len(body["items"]) == 2
-    rest = client.get("/api/v1/loans", headers=auth("collector"), params={"size": 2, "page": 2}).json()["items"]
+    rest = client.get("/api/v1/loans", headers=auth("collector"), params={"size": 2, "page": 2}).json()[
+        "items"
+    ]
     assert not {x["id"] for x in body["items"]} & {x["id"] for x in rest}
 
 

@@ -68,8 +68,10 @@ def test_import_good_files_then_reimport_changes_nothing(cli_db, tmp_path):
 
 def test_import_with_bad_rows_exits_1_prints_a_table_and_imports_nothing(cli_db, tmp_path):
     runner, url = cli_db
-    bad = BORROWERS + f"CB004,西安汇通置业有限公司,{uscc(4)[:-1]}0,房地产业,西北,,Asia/Shanghai,zh_CN\n" \
-                      "CB005,,91440300000000005X,制造业,华南,,Mars/Base,xx\n"
+    bad = (
+        BORROWERS + f"CB004,西安汇通置业有限公司,{uscc(4)[:-1]}0,房地产业,西北,,Asia/Shanghai,zh_CN\n"
+        "CB005,,91440300000000005X,制造业,华南,,Mars/Base,xx\n"
+    )
     r = runner.invoke(app, ["import", "borrowers", _write(tmp_path, "bad.csv", bad)])
     assert r.exit_code == 1
     out = r.output
@@ -112,5 +114,3 @@ def test_production_with_the_placeholder_secret_refuses_to_start(cli_db, monkeyp
     assert "will not start" in r.output
     assert "COLLECTIONS_SECURITY__SECRET_KEY is a placeholder" in r.output
     assert "Traceback" not in r.output
-
-

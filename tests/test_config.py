@@ -39,11 +39,16 @@ def test_production_refuses_the_placeholder_secret_with_a_clear_message():
         Settings(_env_file=None, env="production", security={"secret_key": PLACEHOLDER_SECRET})
     with pytest.raises(ValidationError, match="at least 32 characters"):
         Settings(_env_file=None, env="production", security={"secret_key": "short-but-real"})
-    assert Settings(_env_file=None, env="production", security={"secret_key": GOOD_SECRET}).env == "production"
+    assert (
+        Settings(_env_file=None, env="production", security={"secret_key": GOOD_SECRET}).env == "production"
+    )
 
 
 def test_development_and_test_accept_the_placeholder():
-    assert Settings(_env_file=None, env="development").security.secret_key.get_secret_value() == PLACEHOLDER_SECRET
+    assert (
+        Settings(_env_file=None, env="development").security.secret_key.get_secret_value()
+        == PLACEHOLDER_SECRET
+    )
     assert Settings(_env_file=None, env="test").env == "test"
 
 
@@ -63,28 +68,36 @@ def test_custom_contiguous_buckets_are_accepted():
     assert [b.code for b in s.buckets] == ["C", "A", "NPL"]
 
 
-@pytest.mark.parametrize(("buckets", "message"), [
-    ([_b("C", 0, 0), _b("A", 2, 30), _b("B", 31, None)], "C and A are not contiguous"),
-    ([_b("C", 0, 10), _b("A", 5, 30), _b("B", 31, None)], "C and A are not contiguous"),
-    ([_b("C", 1, 30), _b("B", 31, None)], "must start at DPD 0"),
-    ([_b("C", 0, 0), _b("A", 1, 30)], "last bucket must be open-ended"),
-    ([_b("C", 0, None), _b("A", 1, None)], "not contiguous"),
-    ([], "must start at DPD 0"),
-])
+@pytest.mark.parametrize(
+    ("buckets", "message"),
+    [
+        ([_b("C", 0, 0), _b("A", 2, 30), _b("B", 31, None)], "C and A are not contiguous"),
+        ([_b("C", 0, 10), _b("A", 5, 30), _b("B", 31, None)], "C and A are not contiguous"),
+        ([_b("C", 1, 30), _b("B", 31, None)], "must start at DPD 0"),
+        ([_b("C", 0, 0), _b("A", 1, 30)], "last bucket must be open-ended"),
+        ([_b("C", 0, None), _b("A", 1, None)], "not contiguous"),
+        ([], "must start at DPD 0"),
+    ],
+)
 def test_gaps_overlaps_and_open_middles_are_refused(buckets, message):
     with pytest.raises(ValidationError, match=message):
         DpdSettings(buckets=buckets)
 
 
 def test_buckets_from_the_environment_are_validated(monkeypatch):
-    monkeypatch.setenv("COLLECTIONS_DPD__BUCKETS",
-                       '[{"code":"C","label":"c","min_dpd":0,"max_dpd":0},'
-                       '{"code":"X","label":"x","min_dpd":5,"max_dpd":null}]')
+    monkeypatch.setenv(
+        "COLLECTIONS_DPD__BUCKETS",
+        '[{"code":"C","label":"c","min_dpd":0,"max_dpd":0},'
+        '{"code":"X","label":"x","min_dpd":5,"max_dpd":null}]',
+    )
     with pytest.raises(ValidationError, match="not contiguous"):
         Settings(_env_file=None)
 
 
 def test_allocation_order_must_name_each_component_once():
-    assert PaymentSettings(allocation_order=["interest", "penalty", "principal"]).allocation_order[0] == "interest"
+    assert (
+        PaymentSettings(allocation_order=["interest", "penalty", "principal"]).allocation_order[0]
+        == "interest"
+    )
     with pytest.raises(ValidationError, match="once each"):
         PaymentSettings(allocation_order=["interest", "interest", "principal"])

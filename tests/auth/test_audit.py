@@ -22,11 +22,19 @@ def test_an_api_write_appends_who_what_and_the_request_id(client, auth, session)
     session.commit()
     borrower_id = loan.borrower_id
     version = client.get(f"/api/v1/borrowers/{borrower_id}", headers=auth("admin")).json()["version"]
-    r = client.patch(f"/api/v1/borrowers/{borrower_id}", headers={**auth("admin"), "X-Request-ID": "req-audit-1"},
-                     json={"version": version, "region": "华南"})
+    r = client.patch(
+        f"/api/v1/borrowers/{borrower_id}",
+        headers={**auth("admin"), "X-Request-ID": "req-audit-1"},
+        json={"version": version, "region": "华南"},
+    )
     assert r.status_code == 200, r.text
     ev = session.scalars(select(AuditEvent).where(AuditEvent.action == "borrower.update")).one()
-    assert (ev.actor, ev.entity, ev.entity_id, ev.request_id) == ("admin1", "borrower", str(borrower_id), "req-audit-1")
+    assert (ev.actor, ev.entity, ev.entity_id, ev.request_id) == (
+        "admin1",
+        "borrower",
+        str(borrower_id),
+        "req-audit-1",
+    )
     assert ev.actor_id is not None and ev.at is not None
     assert ev.after["region"][1] == "华南"
 
@@ -46,16 +54,22 @@ def test_a_failed_write_leaves_no_audit_row(client, auth, session):
     loan = make_loan(session, schedule=[("2026-03-15", "1000.00", "50.00")])
     session.commit()
     before = _count(session)
-    r = client.patch(f"/api/v1/borrowers/{loan.borrower_id}", headers=auth("admin"),
-                     json={"version": 999, "region": "华南"})
+    r = client.patch(
+        f"/api/v1/borrowers/{loan.borrower_id}",
+        headers=auth("admin"),
+        json={"version": 999, "region": "华南"},
+    )
     assert r.status_code == 409
     assert _count(session) == before
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_event SET actor = 'mallory'",
-    "DELETE FROM audit_event",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET actor = 'mallory'",
+        "DELETE FROM audit_event",
+    ],
+)
 def test_the_database_refuses_to_change_or_delete_audit_rows(session, statement):
     record(session, SYSTEM, "test.event", "book", None)
     session.flush()

@@ -45,7 +45,10 @@ def test_sixth_attempt_after_five_failures_is_refused_even_with_the_right_passwo
     assert r.status_code == 429
     assert r.json()["type"].endswith("/too-many-requests")
     # The browser login shares the same limit.
-    assert client.post("/api/v1/auth/login", json={"username": "admin1", "password": PASSWORD}).status_code == 429
+    assert (
+        client.post("/api/v1/auth/login", json={"username": "admin1", "password": PASSWORD}).status_code
+        == 429
+    )
     # Other users are not locked out by someone guessing admin1's password.
     assert _token(client, username="auditor1").status_code == 200
 
@@ -98,8 +101,11 @@ def test_cookie_session_write_without_csrf_header_is_403_and_with_it_passes(clie
 
 
 def test_bearer_clients_need_no_csrf_token(client, auth):
-    r = client.post("/api/v1/users", headers=auth("admin"),
-                    json={"username": "apiuser", "password": "a-long-password-1", "role": "integration"})
+    r = client.post(
+        "/api/v1/users",
+        headers=auth("admin"),
+        json={"username": "apiuser", "password": "a-long-password-1", "role": "integration"},
+    )
     assert r.status_code == 201
 
 

@@ -1,4 +1,4 @@
-"""Walk the whole route table: every endpoint rejects anonymous calls (401) and the roles it does not allow (403).
+"""Walk the whole route table: every endpoint rejects anonymous calls (401) and roles it does not allow (403).
 
 The roles an endpoint allows are read from the ``RoleGuard`` objects in its dependency tree, so a new
 router added by any package is covered without touching this file. An endpoint without a guard must be
@@ -68,7 +68,9 @@ def test_route_table_is_not_empty_and_every_route_is_guarded_or_public(app):
     unguarded = {(m, p) for m, p, allowed in routes if allowed is None}
     assert unguarded == PUBLIC, (
         "every endpoint must declare its roles with Depends(allow(...)) or be listed in PUBLIC: "
-        f"unguarded but not public: {sorted(unguarded - PUBLIC)}; public but missing: {sorted(PUBLIC - unguarded)}")
+        f"unguarded but not public: {sorted(unguarded - PUBLIC)}; "
+        f"public but missing: {sorted(PUBLIC - unguarded)}"
+    )
     empty = [(m, p) for m, p, allowed in routes if allowed == ()]
     assert not empty, f"guards on these endpoints allow no role at all: {empty}"
 
@@ -111,7 +113,8 @@ def test_every_endpoint_rejects_roles_it_does_not_allow(client, auth):
             r = _call(client, method, path, auth(role.value))
             assert r.status_code == 403, (
                 f"{method} {path} should refuse role {role.value} (allows {[a.value for a in allowed]}), "
-                f"got {r.status_code}: {r.text}")
+                f"got {r.status_code}: {r.text}"
+            )
             body = r.json()
             assert r.headers["content-type"].startswith("application/problem+json")
             assert body["type"].endswith("/forbidden") and role.value in body["detail"]

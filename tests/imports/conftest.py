@@ -44,13 +44,20 @@ PAYMENTS = (
     "CP002,CL001,2026-02-16,203625.00\n"
     "CP003,CL002,2026-02-10,1604.17\n"
 )
-FILES = {"borrowers": BORROWERS, "contacts": CONTACTS, "loans": LOANS, "installments": INSTALLMENTS,
-         "payments": PAYMENTS}
+FILES = {
+    "borrowers": BORROWERS,
+    "contacts": CONTACTS,
+    "loans": LOANS,
+    "installments": INSTALLMENTS,
+    "payments": PAYMENTS,
+}
 
 
 def post_csv(client, headers, kind: str, content: str | bytes, filename: str = "data.csv"):
     data = content.encode("utf-8") if isinstance(content, str) else content
-    return client.post(f"/api/v1/imports/{kind}/csv", headers=headers, files={"file": (filename, data, "text/csv")})
+    return client.post(
+        f"/api/v1/imports/{kind}/csv", headers=headers, files={"file": (filename, data, "text/csv")}
+    )
 
 
 @pytest.fixture

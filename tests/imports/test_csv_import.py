@@ -10,17 +10,27 @@ from tests.imports.conftest import BORROWERS, FILES, PAYMENTS, post_csv, uscc
 
 
 def _counts(session) -> dict[str, int]:
-    return {m.__tablename__: session.scalar(select(func.count()).select_from(m))
-            for m in (Borrower, Contact, Loan, Installment, Payment, AuditEvent)}
+    return {
+        m.__tablename__: session.scalar(select(func.count()).select_from(m))
+        for m in (Borrower, Contact, Loan, Installment, Payment, AuditEvent)
+    }
 
 
 def _versions(session) -> dict[str, list[int]]:
-    return {m.__tablename__: session.scalars(select(m.version).order_by(m.id)).all() for m in (Borrower, Contact, Loan)}
+    return {
+        m.__tablename__: session.scalars(select(m.version).order_by(m.id)).all()
+        for m in (Borrower, Contact, Loan)
+    }
 
 
 def test_good_files_import_in_order(client, auth, session, imported_book):
     assert {k: v["created"] for k, v in imported_book.items()} == {
-        "borrowers": 3, "contacts": 3, "loans": 3, "installments": 5, "payments": 3}
+        "borrowers": 3,
+        "contacts": 3,
+        "loans": 3,
+        "installments": 5,
+        "payments": 3,
+    }
     c = _counts(session)
     assert (c["borrower"], c["contact"], c["loan"], c["installment"], c["payment"]) == (3, 3, 3, 5, 3)
     phones = set(session.scalars(select(Contact.phone)))
@@ -43,7 +53,9 @@ def test_reimporting_the_same_good_files_changes_nothing(client, auth, session, 
     assert _versions(session) == before_versions
 
 
-def test_a_changed_row_updates_only_that_record_and_audits_the_difference(client, auth, session, imported_book):
+def test_a_changed_row_updates_only_that_record_and_audits_the_difference(
+    client, auth, session, imported_book
+):
     changed = BORROWERS.replace("CB002,广州鼎盛商贸有限公司", "CB002,广州鼎盛国际贸易有限公司")
     r = post_csv(client, auth("integration"), "borrowers", changed)
     assert (r.json()["updated"], r.json()["unchanged"]) == (1, 2)
@@ -74,13 +86,17 @@ def test_borrowers_file_with_a_bad_uscc_imports_nothing(client, auth, session):
 def test_payments_file_reports_every_bad_row_and_imports_nothing(client, auth, session, imported_book):
     before = _counts(session)
     bad = PAYMENTS + (
-        "CP004,CL001,2026/03/15,100.00\n"     # row 5: unparseable date
-        "CP005,CL001,2026-03-15,-100.00\n"    # row 6: negative amount
-        "CP006,CL999,2026-03-15,100.00\n"     # row 7: unknown loan
-        "CP007,CL002,2026-03-10,1604.17\n"    # row 8: good
+        "CP004,CL001,2026/03/15,100.00\n"  # row 5: unparseable date
+        "CP005,CL001,2026-03-15,-100.00\n"  # row 6: negative amount
+        "CP006,CL999,2026-03-15,100.00\n"  # row 7: unknown loan
+        "CP007,CL002,2026-03-10,1604.17\n"  # row 8: good
     )
-    r = post_csv(client, auth("integration"), "payments", bad.replace("CP001", "CP101").replace("CP002", "CP102")
-                 .replace("CP003", "CP103"))
+    r = post_csv(
+        client,
+        auth("integration"),
+        "payments",
+        bad.replace("CP001", "CP101").replace("CP002", "CP102").replace("CP003", "CP103"),
+    )
     errors = _rejected(r)
     by_row = {row: (col, msg) for row, col, msg in errors}
     assert sorted(by_row) == [5, 6, 7]
@@ -91,15 +107,23 @@ def test_payments_file_reports_every_bad_row_and_imports_nothing(client, auth, s
     assert _counts(session) == before
 
 
-def test_installments_file_with_bad_date_and_unknown_loan_imports_nothing(client, auth, session, imported_book):
+def test_installments_file_with_bad_date_and_unknown_loan_imports_nothing(
+    client, auth, session, imported_book
+):
     before = _counts(session)
-    bad = ("loan_external_id,seq,due_on,principal_due,interest_due\n"
-           "CL003,1,2026-01-01,100000.00,11875.00\n"
-           "CL003,2,31.02.2026,100000.00,11875.00\n"
-           "CL404,1,2026-03-01,100000.00,100.00\n"
-           "CL003,3,2026-03-01,-5.00,100.00\n")
+    bad = (
+        "loan_external_id,seq,due_on,principal_due,interest_due\n"
+        "CL003,1,2026-01-01,100000.00,11875.00\n"
+        "CL003,2,31.02.2026,100000.00,11875.00\n"
+        "CL404,1,2026-03-01,100000.00,100.00\n"
+        "CL003,3,2026-03-01,-5.00,100.00\n"
+    )
     errors = _rejected(post_csv(client, auth("integration"), "installments", bad))
-    assert [(row, col) for row, col, _ in errors] == [(3, "due_on"), (4, "loan_external_id"), (5, "principal_due")]
+    assert [(row, col) for row, col, _ in errors] == [
+        (3, "due_on"),
+        (4, "loan_external_id"),
+        (5, "principal_due"),
+    ]
     session.expire_all()
     assert _counts(session) == before
 

@@ -14,8 +14,10 @@ def _post(client, auth, kind, rows):
 
 
 def test_json_rows_import_and_reimport_changes_nothing(client, auth, session, imported_book):
-    rows = [{"external_id": "CP201", "loan_external_id": "CL001", "paid_on": "2026-03-15", "amount": "202900.00"},
-            {"external_id": "CP202", "loan_external_id": "CL002", "paid_on": "2026-03-10", "amount": "1604.17"}]
+    rows = [
+        {"external_id": "CP201", "loan_external_id": "CL001", "paid_on": "2026-03-15", "amount": "202900.00"},
+        {"external_id": "CP202", "loan_external_id": "CL002", "paid_on": "2026-03-10", "amount": "1604.17"},
+    ]
     r = _post(client, auth, "payments", rows)
     assert r.status_code == 200, r.text
     assert (r.json()["rows"], r.json()["created"]) == (2, 2)
@@ -25,8 +27,9 @@ def test_json_rows_import_and_reimport_changes_nothing(client, auth, session, im
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit
 
 
-def test_json_rows_with_bad_values_report_row_column_and_message_and_import_nothing(client, auth, session,
-                                                                                    imported_book):
+def test_json_rows_with_bad_values_report_row_column_and_message_and_import_nothing(
+    client, auth, session, imported_book
+):
     before = session.scalar(select(func.count()).select_from(Payment))
     rows = [
         {"external_id": "CP301", "loan_external_id": "CL001", "paid_on": "2026-03-15", "amount": "10.00"},
@@ -47,8 +50,10 @@ def test_json_rows_with_bad_values_report_row_column_and_message_and_import_noth
 
 def test_json_borrower_rows_validate_uscc(client, auth, session):
     good = uscc(50)
-    rows = [{"external_id": "JB1", "name": "成都远航物流有限公司", "uscc": good},
-            {"external_id": "JB2", "name": "重庆天成化工有限公司", "uscc": good[:-1] + "Z"}]
+    rows = [
+        {"external_id": "JB1", "name": "成都远航物流有限公司", "uscc": good},
+        {"external_id": "JB2", "name": "重庆天成化工有限公司", "uscc": good[:-1] + "Z"},
+    ]
     r = _post(client, auth, "borrowers", rows)
     assert r.status_code == 422
     [err] = r.json()["errors"]

@@ -16,8 +16,11 @@ def _borrower(client, auth, session):
 
 def test_patch_with_the_current_version_changes_the_borrower_and_bumps_the_version(client, auth, session):
     b = _borrower(client, auth, session)
-    r = client.patch(f"/api/v1/borrowers/{b['id']}", headers=auth("supervisor"),
-                     json={"version": b["version"], "industry": "批发和零售业"})
+    r = client.patch(
+        f"/api/v1/borrowers/{b['id']}",
+        headers=auth("supervisor"),
+        json={"version": b["version"], "industry": "批发和零售业"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["industry"] == "批发和零售业"
     assert r.json()["version"] == b["version"] + 1
@@ -25,11 +28,17 @@ def test_patch_with_the_current_version_changes_the_borrower_and_bumps_the_versi
 
 def test_patch_with_a_stale_version_is_409_and_changes_nothing(client, auth, session):
     b = _borrower(client, auth, session)
-    first = client.patch(f"/api/v1/borrowers/{b['id']}", headers=auth("supervisor"),
-                         json={"version": b["version"], "region": "华北"})
+    first = client.patch(
+        f"/api/v1/borrowers/{b['id']}",
+        headers=auth("supervisor"),
+        json={"version": b["version"], "region": "华北"},
+    )
     assert first.status_code == 200
-    stale = client.patch(f"/api/v1/borrowers/{b['id']}", headers=auth("admin"),
-                         json={"version": b["version"], "region": "西南", "name": "被覆盖的名字有限公司"})
+    stale = client.patch(
+        f"/api/v1/borrowers/{b['id']}",
+        headers=auth("admin"),
+        json={"version": b["version"], "region": "西南", "name": "被覆盖的名字有限公司"},
+    )
     assert stale.status_code == 409
     problem = stale.json()
     assert problem["type"].endswith("/stale-version")
@@ -43,15 +52,24 @@ def test_patch_with_a_stale_version_is_409_and_changes_nothing(client, auth, ses
 def test_contact_edit_normalises_the_phone_and_checks_the_version(client, auth, session):
     b = _borrower(client, auth, session)
     contact = b["contacts"][0]
-    r = client.patch(f"/api/v1/contacts/{contact['id']}", headers=auth("collector"),
-                     json={"version": contact["version"], "phone": "139 1234 5678"})
+    r = client.patch(
+        f"/api/v1/contacts/{contact['id']}",
+        headers=auth("collector"),
+        json={"version": contact["version"], "phone": "139 1234 5678"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["phone"] == "+8613912345678"
-    stale = client.patch(f"/api/v1/contacts/{contact['id']}", headers=auth("collector"),
-                         json={"version": contact["version"], "phone": "13800000000"})
+    stale = client.patch(
+        f"/api/v1/contacts/{contact['id']}",
+        headers=auth("collector"),
+        json={"version": contact["version"], "phone": "13800000000"},
+    )
     assert stale.status_code == 409
-    bad = client.patch(f"/api/v1/contacts/{contact['id']}", headers=auth("collector"),
-                       json={"version": r.json()["version"], "phone": "12345"})
+    bad = client.patch(
+        f"/api/v1/contacts/{contact['id']}",
+        headers=auth("collector"),
+        json={"version": r.json()["version"], "phone": "12345"},
+    )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "phone"
     session.expire_all()

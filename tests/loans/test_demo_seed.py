@@ -6,10 +6,10 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from collections_svc.demo import seed_portfolio
 from collections_svc.loans.dpd import run_dpd
 from collections_svc.loans.models import Borrower, Contact, Loan
 from collections_svc.loans.validators import validate_phone, validate_uscc
-from collections_svc.demo import seed_portfolio
 
 
 def test_small_demo_book_has_loans_in_every_bucket(session, settings):

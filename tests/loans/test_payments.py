@@ -6,23 +6,39 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from collections_svc.auth.service import SYSTEM
 from collections_svc.loans.models import Installment, LoanStatus, Payment, PaymentAllocation
 from collections_svc.loans.schemas import InstallmentIn
 from collections_svc.loans.service import upsert_installments
-from collections_svc.auth.service import SYSTEM
 from tests.factories import make_loan
 
 
 def _post(client, auth, loan, amount, paid_on="2026-04-01", ext="PAY-1"):
-    return client.post("/api/v1/payments", headers=auth("integration"),
-                       json={"external_id": ext, "loan_external_id": loan.external_id, "paid_on": paid_on,
-                             "amount": amount})
+    return client.post(
+        "/api/v1/payments",
+        headers=auth("integration"),
+        json={"external_id": ext, "loan_external_id": loan.external_id, "paid_on": paid_on, "amount": amount},
+    )
 
 
 def _with_penalty(session, loan, seq, due_on, principal, interest, penalty):
-    st = upsert_installments(session, [(1, InstallmentIn(
-        loan_external_id=loan.external_id, seq=seq, due_on=due_on, principal_due=Decimal(principal),
-        interest_due=Decimal(interest), penalty_due=Decimal(penalty)))], SYSTEM)
+    st = upsert_installments(
+        session,
+        [
+            (
+                1,
+                InstallmentIn(
+                    loan_external_id=loan.external_id,
+                    seq=seq,
+                    due_on=due_on,
+                    principal_due=Decimal(principal),
+                    interest_due=Decimal(interest),
+                    penalty_due=Decimal(penalty),
+                ),
+            )
+        ],
+        SYSTEM,
+    )
     assert not st.errors, st.errors
 
 
@@ -31,13 +47,18 @@ def _allocations(session, external_id):
     rows = session.execute(
         select(Installment.seq, PaymentAllocation.component, PaymentAllocation.amount)
         .join(Installment, Installment.id == PaymentAllocation.installment_id)
-        .where(PaymentAllocation.payment_id == pay.id).order_by(PaymentAllocation.id)).all()
+        .where(PaymentAllocation.payment_id == pay.id)
+        .order_by(PaymentAllocation.id)
+    ).all()
     return [(seq, comp, str(amount)) for seq, comp, amount in rows]
 
 
 def test_payment_settles_penalty_then_interest_then_principal_of_the_oldest_installment_first(
-        client, auth, session):
-    loan = make_loan(session, schedule=[("2026-02-15", "1000.00", "50.00"), ("2026-03-15", "1000.00", "40.00")])
+    client, auth, session
+):
+    loan = make_loan(
+        session, schedule=[("2026-02-15", "1000.00", "50.00"), ("2026-03-15", "1000.00", "40.00")]
+    )
     _with_penalty(session, loan, 1, "2026-02-15", "1000.00", "50.00", "5.00")
     _with_penalty(session, loan, 2, "2026-03-15", "1000.00", "40.00", "3.00")
     session.commit()
@@ -45,8 +66,13 @@ def test_payment_settles_penalty_then_interest_then_principal_of_the_oldest_inst
     assert r.status_code == 201, r.text
     assert r.json()["unapplied"] == "0.00"
     assert _allocations(session, "PAY-1") == [
-        (1, "penalty", "5.00"), (1, "interest", "50.00"), (1, "principal", "1000.00"),
-        (2, "penalty", "3.00"), (2, "interest", "40.00"), (2, "principal", "2.00")]
+        (1, "penalty", "5.00"),
+        (1, "interest", "50.00"),
+        (1, "principal", "1000.00"),
+        (2, "penalty", "3.00"),
+        (2, "interest", "40.00"),
+        (2, "principal", "2.00"),
+    ]
     insts = {i.seq: i for i in session.scalars(select(Installment).where(Installment.loan_id == loan.id))}
     assert insts[1].settled_on is not None and str(insts[1].settled_on) == "2026-04-01"
     assert insts[2].settled_on is None and insts[2].principal_paid == Decimal("2.00")
@@ -107,9 +133,11 @@ def test_a_value_date_after_today_is_rejected_and_nothing_is_recorded(client, au
 
 
 def test_payment_for_an_unknown_loan_is_404(client, auth, users):
-    r = client.post("/api/v1/payments", headers=auth("integration"),
-                    json={"external_id": "X1", "loan_external_id": "NOPE", "paid_on": "2026-04-01",
-                          "amount": "1.00"})
+    r = client.post(
+        "/api/v1/payments",
+        headers=auth("integration"),
+        json={"external_id": "X1", "loan_external_id": "NOPE", "paid_on": "2026-04-01", "amount": "1.00"},
+    )
     assert r.status_code == 404
     assert "NOPE" in r.json()["detail"]
 

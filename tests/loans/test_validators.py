@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from collections_svc.loans.schemas import BorrowerIn, ContactIn
-from collections_svc.loans.validators import USCC_ALPHABET, mask_phone, uscc_check_char, validate_phone, validate_uscc
+from collections_svc.loans.validators import (
+    USCC_ALPHABET,
+    mask_phone,
+    uscc_check_char,
+    validate_phone,
+    validate_uscc,
+)
 
 VALID = ["91350100M000100Y43", "91110000600037341L"]
 
@@ -21,14 +28,17 @@ def test_lower_case_and_spaces_are_normalised():
     assert validate_uscc("  91350100m000100y43 ") == "91350100M000100Y43"
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("91350100M000100Y44", "check character is 4 but should be 3"),
-    ("91350100M000100Y4", "has 18 characters, this one has 17"),
-    ("91350100M000100Y433", "this one has 19"),
-    ("", "this one has 0"),
-    ("91350100M000I00Y43", "not allowed in a unified social credit code: I"),
-    ("91350100O00S100Y43", "not allowed in a unified social credit code: OS"),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("91350100M000100Y44", "check character is 4 but should be 3"),
+        ("91350100M000100Y4", "has 18 characters, this one has 17"),
+        ("91350100M000100Y433", "this one has 19"),
+        ("", "this one has 0"),
+        ("91350100M000I00Y43", "not allowed in a unified social credit code: I"),
+        ("91350100O00S100Y43", "not allowed in a unified social credit code: OS"),
+    ],
+)
 def test_wrong_codes_are_rejected_with_a_clear_message(code, message):
     with pytest.raises(ValueError, match=message):
         validate_uscc(code)
@@ -42,7 +52,7 @@ def test_any_single_character_typo_is_caught(body):
         for c in USCC_ALPHABET[:5]:
             if c != code[pos]:
                 with pytest.raises(ValueError):
-                    validate_uscc(code[:pos] + c + code[pos + 1:])
+                    validate_uscc(code[:pos] + c + code[pos + 1 :])
                 break
 
 
@@ -53,14 +63,17 @@ def test_the_borrower_schema_rejects_a_bad_code_on_the_uscc_field():
     assert err["loc"] == ("uscc",) and "check character" in err["msg"]
 
 
-@pytest.mark.parametrize(("raw", "e164"), [
-    ("13800138000", "+8613800138000"),
-    ("138 0013 8000", "+8613800138000"),
-    ("+86 138-0013-8000", "+8613800138000"),
-    ("008613800138000", "+8613800138000"),
-    ("021-6234 5678", "+862162345678"),  # Shanghai landline
-    ("+1 415 555 2671", "+14155552671"),
-])
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("13800138000", "+8613800138000"),
+        ("138 0013 8000", "+8613800138000"),
+        ("+86 138-0013-8000", "+8613800138000"),
+        ("008613800138000", "+8613800138000"),
+        ("021-6234 5678", "+862162345678"),  # Shanghai landline
+        ("+1 415 555 2671", "+14155552671"),
+    ],
+)
 def test_phone_numbers_are_normalised_to_e164(raw, e164):
     assert validate_phone(raw) == e164
 

@@ -58,13 +58,15 @@ def read_csv(stream: io.TextIOBase | Iterable[str], kind: str) -> Iterator[tuple
     header = [h.strip().lstrip("\ufeff") for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS[kind] if c not in header]
     if missing:
-        raise ImportRejected(f"The file has no column(s) {', '.join(missing)}; nothing was imported.",
-                             errors=[{"row": 1, "column": c, "message": "required column is missing"} for c in missing])
+        raise ImportRejected(
+            f"The file has no column(s) {', '.join(missing)}; nothing was imported.",
+            errors=[{"row": 1, "column": c, "message": "required column is missing"} for c in missing])
     reader.fieldnames = header
     for n, raw in enumerate(reader, start=2):
         if None in raw:
-            raise ImportRejected(f"Row {n} has more values than the header has columns; nothing was imported.",
-                                 errors=[{"row": n, "column": "", "message": "too many values"}])
+            raise ImportRejected(
+                f"Row {n} has more values than the header has columns; nothing was imported.",
+                errors=[{"row": n, "column": "", "message": "too many values"}])
         # Empty cells mean "not given", so optional fields take their defaults.
         yield n, {k: v for k, v in raw.items() if v is not None and v.strip() != ""}
 

@@ -138,7 +138,8 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings, loan_ids: S
     conn.exec_driver_sql("DROP TABLE IF EXISTS dpd_moved")
     conn.execute(text(f"""
         CREATE TEMPORARY TABLE dpd_moved AS
-        SELECT loan.id AS loan_id, loan.bucket AS bucket FROM loan WHERE loan.bucket_changed_on = :as_of{reset_filter}
+        SELECT loan.id AS loan_id, loan.bucket AS bucket FROM loan
+        WHERE loan.bucket_changed_on = :as_of{reset_filter}
     """), params)
     if dialect == "postgresql":
         conn.exec_driver_sql("ANALYZE dpd_moved")
