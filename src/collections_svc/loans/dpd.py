@@ -106,8 +106,6 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings, loan_ids: S
         WHERE x.unpaid > :abs AND x.unpaid > :rel * x.total
         GROUP BY x.loan_id
     """), params)
-    # Without an index the "no longer overdue" anti-join below rescans the temp table per loan.
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_dpd_agg_loan ON dpd_agg (loan_id)")
     if dialect == "postgresql":
         conn.exec_driver_sql("ANALYZE dpd_agg")  # temp tables get no statistics from autovacuum
     buckets = settings.buckets
@@ -122,6 +120,9 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings, loan_ids: S
           AND (loan.dpd <> a.dpd OR loan.overdue_amount <> a.overdue OR loan.bucket IS NULL
                OR loan.oldest_unpaid_due_on IS NULL OR loan.oldest_unpaid_due_on <> a.oldest)
     """), params).rowcount
+    # Without an index the "no longer overdue" anti-join below rescans the temp table per loan. (Created
+    # only now: with it, SQLite would run the UPDATE above from every loan instead of from the few in dpd_agg.)
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_dpd_agg_loan ON dpd_agg (loan_id)")
     current = buckets[0].code
     reset_filter = loan_filter.replace("l.id", "loan.id")
     reset = conn.execute(text(f"""
