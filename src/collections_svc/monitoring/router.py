@@ -16,6 +16,7 @@ from collections_svc.auth.models import Role, User
 from collections_svc.auth.service import actor_of
 from collections_svc.common.clock import business_date
 from collections_svc.errors import NotFound, ValidationFailed
+from collections_svc.loans.dpd import run_dpd
 from collections_svc.loans.models import Borrower, Loan
 from collections_svc.monitoring import overrides, reviews, warnings
 from collections_svc.monitoring.classification import classify_book, migration_matrix
@@ -80,13 +81,16 @@ def loan_history(loan_id: int, session: DbSession, _: Reader):
 
 
 @router.post("/classification/run", response_model=RunOut,
-             summary="Classify the whole book as of a business date (default: today)")
+             summary="Recompute DPD and classify the whole book as of a business date (default: today)")
 def run_classification(body: RunIn, request: Request, session: DbSession, user: Runner):
     day = body.business_date or _today(request)
     if day > _today(request):
         raise ValidationFailed("The business date is in the future.",
                                errors=[{"field": "business_date", "message": "after today"}])
-    res = classify_book(session, day, request.app.state.settings)
+    settings = request.app.state.settings
+    # The rules read the DPD stored on the loan: bring it to the same business date first.
+    run_dpd(session, day, settings.dpd)
+    res = classify_book(session, day, settings)
     record(session, actor_of(user), "classification.run", "book", None,
            after={"business_date": str(day), "changes": res.category_changes, "new": res.new_loans})
     return RunOut(**res.__dict__)
