@@ -26,11 +26,17 @@ def tasks(session, **filters):
 
 
 def test_first_routine_and_pre_maturity_checks_follow_the_plan(session, settings):
-    rm = create_user(session, username="rm1", password="correct-horse-battery", role=Role.collector, team="east")
+    rm = create_user(
+        session, username="rm1", password="correct-horse-battery", role=Role.collector, team="east"
+    )
     loan = make_loan(session, schedule=[("2026-12-31", "1000.00", "0.00")], disbursed_on="2026-03-01")
     loan.borrower.relationship_manager_id = rm.id
-    fixed = make_loan(session, schedule=[("2027-12-31", "1000.00", "0.00")], disbursed_on="2026-03-01",
-                      product="fixed_asset")
+    fixed = make_loan(
+        session,
+        schedule=[("2027-12-31", "1000.00", "0.00")],
+        disbursed_on="2026-03-01",
+        product="fixed_asset",
+    )
     session.flush()
     res = generate_due_reviews(session, D("2026-03-25"), settings)
     # working capital: first check 30 days after disbursement (2026-03-31, inside the 7-day lead);
@@ -46,13 +52,19 @@ def test_first_routine_and_pre_maturity_checks_follow_the_plan(session, settings
     assert [t.due_on for t in tasks(session, kind="pre_maturity", loan_id=loan.id)] == [D("2026-12-01")]
     assert tasks(session, kind="routine", borrower_id=loan.borrower_id) == []
     generate_due_reviews(session, D("2027-02-25"), settings)
-    assert [t.due_on for t in tasks(session, kind="routine", borrower_id=loan.borrower_id)] == [D("2027-03-01")]
+    assert [t.due_on for t in tasks(session, kind="routine", borrower_id=loan.borrower_id)] == [
+        D("2027-03-01")
+    ]
 
 
 def test_worse_category_means_more_frequent_routine_checks(session, settings):
-    loan = make_loan(session, schedule=[("2026-01-01", "1000.00", "0.00"), ("2027-12-31", "1000.00", "0.00")],
-                     disbursed_on="2025-06-01")
+    make_loan(
+        session,
+        schedule=[("2026-01-01", "1000.00", "0.00"), ("2027-12-31", "1000.00", "0.00")],
+        disbursed_on="2025-06-01",
+    )
     from collections_svc.loans.dpd import run_dpd
+
     run_dpd(session, D("2026-04-15"), settings.dpd)  # DPD 104: substandard -> every 3 months
     classify_book(session, D("2026-04-15"), settings)
     generate_due_reviews(session, D("2026-04-15"), settings)
@@ -60,9 +72,12 @@ def test_worse_category_means_more_frequent_routine_checks(session, settings):
 
 
 def test_overdue_review_is_flagged_to_the_team_supervisor(session, settings):
-    rm = create_user(session, username="rm2", password="correct-horse-battery", role=Role.collector, team="north")
-    boss = create_user(session, username="boss2", password="correct-horse-battery", role=Role.supervisor,
-                       team="north")
+    rm = create_user(
+        session, username="rm2", password="correct-horse-battery", role=Role.collector, team="north"
+    )
+    boss = create_user(
+        session, username="boss2", password="correct-horse-battery", role=Role.supervisor, team="north"
+    )
     loan = make_loan(session, schedule=[("2027-12-31", "1000.00", "0.00")], disbursed_on="2026-03-01")
     loan.borrower.relationship_manager_id = rm.id
     session.flush()
@@ -80,19 +95,33 @@ def test_review_report_completes_the_task_and_resets_routine(client, auth, sessi
     loan = make_loan(session, schedule=[("2027-12-31", "1000.00", "0.00")], disbursed_on="2025-03-01")
     loan.borrower.relationship_manager_id = users["collector"].id
     session.commit()
-    r = client.post(f"{API}/reviews/generate", json={"business_date": "2026-03-28"}, headers=auth("risk_officer"))
+    r = client.post(
+        f"{API}/reviews/generate", json={"business_date": "2026-03-28"}, headers=auth("risk_officer")
+    )
     assert r.status_code == 200, r.text
-    due = client.get(f"{API}/reviews/due", params={"assignee_id": users["collector"].id},
-                     headers=auth("collector")).json()
+    due = client.get(
+        f"{API}/reviews/due", params={"assignee_id": users["collector"].id}, headers=auth("collector")
+    ).json()
     routine = next(t for t in due if t["kind"] == "routine")
     assert routine["due_on"] == "2026-03-01"
     overdue = client.get(f"{API}/reviews/due", params={"overdue": True}, headers=auth("auditor")).json()
     assert routine["id"] in [t["id"] for t in overdue]
-    body = {"borrower_id": loan.borrower_id, "task_id": routine["id"], "review_type": "routine",
-            "review_date": "2026-03-30", "on_site": True,
-            "findings": {"operations": "Plant running two shifts", "finances": "Stable", "use_of_funds": "As agreed",
-                         "collateral": "Inspected, in good order", "guarantors": "Unchanged"},
-            "conclusion": "No concerns", "recommended_category": "normal"}
+    body = {
+        "borrower_id": loan.borrower_id,
+        "task_id": routine["id"],
+        "review_type": "routine",
+        "review_date": "2026-03-30",
+        "on_site": True,
+        "findings": {
+            "operations": "Plant running two shifts",
+            "finances": "Stable",
+            "use_of_funds": "As agreed",
+            "collateral": "Inspected, in good order",
+            "guarantors": "Unchanged",
+        },
+        "conclusion": "No concerns",
+        "recommended_category": "normal",
+    }
     r = client.post(f"{API}/reviews/reports", json=body, headers=auth("collector"))
     assert r.status_code == 201, r.text
     assert client.post(f"{API}/reviews/reports", json=body, headers=auth("collector")).status_code == 409
@@ -109,10 +138,15 @@ def test_review_report_completes_the_task_and_resets_routine(client, auth, sessi
 def test_nightly_run_is_idempotent(session, settings):
     make_loan(session, schedule=[("2026-01-01", "1000.00", "0.00")], disbursed_on="2025-06-01")
     from collections_svc.loans.dpd import run_dpd
+
     run_dpd(session, D("2026-04-01"), settings.dpd)
     first = run_monitoring(session, D("2026-04-01"), settings)
     assert first.dpd_warnings == 3 and first.classification.by_category["special_mention"] == 1
     n = len(tasks(session))
     again = run_monitoring(session, D("2026-04-01"), settings)
-    assert (again.dpd_warnings, again.classification.category_changes, again.classification.new_loans) == (0, 0, 0)
+    assert (again.dpd_warnings, again.classification.category_changes, again.classification.new_loans) == (
+        0,
+        0,
+        0,
+    )
     assert len(tasks(session)) == n

@@ -53,7 +53,8 @@ class LoanClassification(Base):
 
 
 class ClassificationHistory(Base):
-    """One row per change of a loan's category, IFRS 9 stage or EU default flag, with rule ids and evidence."""
+    """One row per change of a loan's category, IFRS 9 stage or EU default flag, with rule ids and
+    evidence."""
 
     __tablename__ = "classification_history"
 
@@ -107,8 +108,13 @@ class ClassificationOverride(VersionedMixin, Base):
 
     __table_args__ = (
         # At most one pending proposal per loan.
-        Index("uq_classification_override_pending", "loan_id", unique=True,
-              postgresql_where=text("state = 'submitted'"), sqlite_where=text("state = 'submitted'")),
+        Index(
+            "uq_classification_override_pending",
+            "loan_id",
+            unique=True,
+            postgresql_where=text("state = 'submitted'"),
+            sqlite_where=text("state = 'submitted'"),
+        ),
     )
 
 
@@ -177,8 +183,13 @@ class WatchlistEntry(Base):
     added_by: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (
-        Index("uq_watchlist_entry_active", "borrower_id", unique=True,
-              postgresql_where=text("removed_on IS NULL"), sqlite_where=text("removed_on IS NULL")),
+        Index(
+            "uq_watchlist_entry_active",
+            "borrower_id",
+            unique=True,
+            postgresql_where=text("removed_on IS NULL"),
+            sqlite_where=text("removed_on IS NULL"),
+        ),
     )
 
 

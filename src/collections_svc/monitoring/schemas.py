@@ -13,8 +13,14 @@ from collections_svc.monitoring.settings import Category
 Money = Annotated[Decimal, Field(max_digits=16, decimal_places=2)]
 NonNeg = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 PeriodType = Literal["annual", "semiannual", "quarterly", "monthly"]
-Signal = Literal["management_change", "litigation", "adverse_news", "industry_downturn", "collateral_value_drop",
-                 "key_customer_loss"]
+Signal = Literal[
+    "management_change",
+    "litigation",
+    "adverse_news",
+    "industry_downturn",
+    "collateral_value_drop",
+    "key_customer_loss",
+]
 
 
 class ORM(BaseModel):
@@ -116,7 +122,8 @@ class OverrideOut(ORM):
 
 
 class StatementIn(BaseModel):
-    """One period's financial statement; amounts in yuan (2 decimals); profits and cash flow may be negative."""
+    """One period's financial statement; amounts in yuan (2 decimals); profits and cash flow may be
+    negative."""
 
     period_end: dt.date
     period_type: PeriodType = "annual"

@@ -65,17 +65,37 @@ class ClassificationSettings(BaseModel):
         return v
 
 
-RATIOS = ("debt_to_asset", "current_ratio", "quick_ratio", "interest_coverage", "revenue_growth",
-          "profit_growth", "ocf_to_current_liabilities")
-SIGNALS = ("management_change", "litigation", "adverse_news", "industry_downturn", "collateral_value_drop",
-           "key_customer_loss")
+RATIOS = (
+    "debt_to_asset",
+    "current_ratio",
+    "quick_ratio",
+    "interest_coverage",
+    "revenue_growth",
+    "profit_growth",
+    "ocf_to_current_liabilities",
+)
+SIGNALS = (
+    "management_change",
+    "litigation",
+    "adverse_news",
+    "industry_downturn",
+    "collateral_value_drop",
+    "key_customer_loss",
+)
 
 
 class RatioRule(BaseModel):
     """A threshold on one ratio: warn when the ratio is above (``max``) or below (``min``) it."""
 
-    ratio: Literal["debt_to_asset", "current_ratio", "quick_ratio", "interest_coverage", "revenue_growth",
-                   "profit_growth", "ocf_to_current_liabilities"]
+    ratio: Literal[
+        "debt_to_asset",
+        "current_ratio",
+        "quick_ratio",
+        "interest_coverage",
+        "revenue_growth",
+        "profit_growth",
+        "ocf_to_current_liabilities",
+    ]
     max: Decimal | None = None
     min: Decimal | None = None
     industry: str | None = None  # set = applies to that industry only and overrides the general rule
@@ -88,25 +108,38 @@ class DpdRule(BaseModel):
 
 
 class WarningRules(BaseModel):
-    ratios: list[RatioRule] = Field(default_factory=lambda: [
-        RatioRule(ratio="debt_to_asset", max=Decimal("0.70"), severity="high"),
-        RatioRule(ratio="debt_to_asset", max=Decimal("0.85"), industry="real_estate", severity="high"),
-        RatioRule(ratio="current_ratio", min=Decimal("1.0"), severity="medium"),
-        RatioRule(ratio="quick_ratio", min=Decimal("0.5"), severity="medium"),
-        RatioRule(ratio="interest_coverage", min=Decimal("1.5"), severity="high"),
-        RatioRule(ratio="ocf_to_current_liabilities", min=Decimal("0.0"), severity="medium"),
-    ])
+    ratios: list[RatioRule] = Field(
+        default_factory=lambda: [
+            RatioRule(ratio="debt_to_asset", max=Decimal("0.70"), severity="high"),
+            RatioRule(ratio="debt_to_asset", max=Decimal("0.85"), industry="real_estate", severity="high"),
+            RatioRule(ratio="current_ratio", min=Decimal("1.0"), severity="medium"),
+            RatioRule(ratio="quick_ratio", min=Decimal("0.5"), severity="medium"),
+            RatioRule(ratio="interest_coverage", min=Decimal("1.5"), severity="high"),
+            RatioRule(ratio="ocf_to_current_liabilities", min=Decimal("0.0"), severity="medium"),
+        ]
+    )
     # Deterioration between consecutive statements: warn when the growth is below -drop.
     revenue_drop: Decimal = Decimal("0.30")
     revenue_drop_severity: Severity = "high"
     profit_drop: Decimal = Decimal("0.50")
     profit_drop_severity: Severity = "medium"
-    dpd: list[DpdRule] = Field(default_factory=lambda: [
-        DpdRule(min_dpd=30, severity="medium"), DpdRule(min_dpd=60, severity="high"),
-        DpdRule(min_dpd=90, severity="severe")])
-    signals: dict[str, Severity] = Field(default_factory=lambda: {
-        "management_change": "medium", "litigation": "high", "adverse_news": "medium",
-        "industry_downturn": "medium", "collateral_value_drop": "high", "key_customer_loss": "high"})
+    dpd: list[DpdRule] = Field(
+        default_factory=lambda: [
+            DpdRule(min_dpd=30, severity="medium"),
+            DpdRule(min_dpd=60, severity="high"),
+            DpdRule(min_dpd=90, severity="severe"),
+        ]
+    )
+    signals: dict[str, Severity] = Field(
+        default_factory=lambda: {
+            "management_change": "medium",
+            "litigation": "high",
+            "adverse_news": "medium",
+            "industry_downturn": "medium",
+            "collateral_value_drop": "high",
+            "key_customer_loss": "high",
+        }
+    )
     # What a new warning of a severity does.
     review_task_from: Severity = "high"
     watchlist_from: Severity = "high"
@@ -119,18 +152,36 @@ class ReviewPlan(BaseModel):
     product: str = "*"
     first_check_days: int = 30
     # Routine check every N months per category; worse categories are checked more often.
-    routine_months: dict[Category, int] = Field(default_factory=lambda: {
-        "normal": 12, "special_mention": 6, "substandard": 3, "doubtful": 3, "loss": 3})
+    routine_months: dict[Category, int] = Field(
+        default_factory=lambda: {
+            "normal": 12,
+            "special_mention": 6,
+            "substandard": 3,
+            "doubtful": 3,
+            "loss": 3,
+        }
+    )
     pre_maturity_days: int = 30
 
 
 class MonitoringSettings(BaseModel):
     warnings: WarningRules = Field(default_factory=WarningRules)
-    review_plans: list[ReviewPlan] = Field(default_factory=lambda: [
-        ReviewPlan(product="*"),
-        ReviewPlan(product="fixed_asset", first_check_days=15,
-                   routine_months={"normal": 6, "special_mention": 3, "substandard": 3, "doubtful": 1, "loss": 1}),
-    ])
+    review_plans: list[ReviewPlan] = Field(
+        default_factory=lambda: [
+            ReviewPlan(product="*"),
+            ReviewPlan(
+                product="fixed_asset",
+                first_check_days=15,
+                routine_months={
+                    "normal": 6,
+                    "special_mention": 3,
+                    "substandard": 3,
+                    "doubtful": 1,
+                    "loss": 1,
+                },
+            ),
+        ]
+    )
     # A review task still open this many days after its due date is flagged overdue to a supervisor.
     overdue_grace_days: int = 0
     # Financial statements older than this produce a customer-information update task.
