@@ -150,3 +150,18 @@ def test_nightly_run_is_idempotent(session, settings):
         0,
     )
     assert len(tasks(session)) == n
+
+
+def test_stale_statements_and_contacts_produce_update_tasks(session, settings):
+    loan = make_loan(session, schedule=[("2027-12-31", "1000.00", "0.00")], disbursed_on="2024-01-01")
+    session.flush()
+    res = generate_due_reviews(session, D("2026-04-01"), settings)
+    # No statement since a 2024 disbursement; the contact was written today, so it is fresh.
+    kinds = [(t.kind, t.dedupe_key.split(":")[0]) for t in tasks(session, kind="info_update")]
+    assert kinds == [("info_update", "info_update")]
+    assert res.info_update == 1
+    later = generate_due_reviews(session, D("2028-06-01"), settings)
+    keys = sorted(
+        t.dedupe_key.split(":")[0] for t in tasks(session, kind="info_update", borrower_id=loan.borrower_id)
+    )
+    assert keys == ["contacts", "info_update"] and later.info_update == 1

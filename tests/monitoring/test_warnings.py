@@ -218,3 +218,56 @@ def test_dpd_warnings_are_set_based_and_once_per_episode(session, settings):
     tasks = session.scalars(select(ReviewTask).where(ReviewTask.loan_id == loan.id)).all()
     assert len(tasks) == 2  # high and severe
     assert session.scalars(select(WatchlistEntry).where(WatchlistEntry.borrower_id == loan.borrower_id)).one()
+
+
+def test_xlsx_import_uses_the_same_layout_and_rules(client, auth, session, users):
+    import datetime as dt
+    import io
+
+    from openpyxl import Workbook
+
+    b = borrower_with_rm(session, users)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(
+        [
+            "borrower_external_id",
+            "period_end",
+            "period_type",
+            "total_assets",
+            "total_liabilities",
+            "current_assets",
+            "current_liabilities",
+            "inventory",
+            "cash",
+            "revenue",
+            "operating_profit",
+            "net_profit",
+            "interest_expense",
+            "operating_cash_flow",
+        ]
+    )
+    ws.append([b.external_id, dt.datetime(2025, 12, 31), "annual", 100, 50, 40, 20, 10, 5, 50, 5, 3, 1, 2.5])
+    ws.append([b.external_id, dt.datetime(2024, 12, 31), "annual", 100, 50, 140, 20, 10, 5, 50, 5, 3, 1, 2])
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = client.post(
+        f"{API}/statements/import",
+        files={"file": ("s.xlsx", buf.getvalue(), "application/octet-stream")},
+        headers=auth("risk_officer"),
+    )
+    assert r.status_code == 422  # row 3: current assets above total assets
+    assert [e["row"] for e in r.json()["errors"]] == [3]
+    ws.delete_rows(3)
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = client.post(
+        f"{API}/statements/import",
+        files={"file": ("s.xlsx", buf.getvalue(), "application/octet-stream")},
+        headers=auth("risk_officer"),
+    )
+    assert r.status_code == 200, r.text
+    got = client.get(f"{API}/borrowers/{b.id}/statements", headers=auth("auditor")).json()
+    assert [(s["period_end"], s["operating_cash_flow"], s["source"]) for s in got] == [
+        ("2025-12-31", "2.50", "xlsx")
+    ]

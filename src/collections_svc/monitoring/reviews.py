@@ -8,7 +8,8 @@ Review plans are settings per product (``"*"`` = default) with a cadence per cla
   report of the borrower (or its first disbursement); the worst category and the strictest product
   plan of its active loans decide the cadence, so worse loans are checked more often;
 - ``pre_maturity``: the repayment-source check ``pre_maturity_days`` before maturity (per loan);
-- ``info_update``: the borrower's latest financial statement is older than ``statements_max_age_days``.
+- ``info_update``: the borrower's latest financial statement is older than ``statements_max_age_days``,
+  or its contacts were last updated more than ``contacts_max_age_days`` ago.
 
 ``generate_due_reviews`` is set-based and idempotent (dedupe keys in the schema); tasks go to the
 borrower's relationship manager. ``flag_overdue_reviews`` flags open tasks past their due date and
@@ -172,6 +173,23 @@ def generate_due_reviews(session: Session, business_date: dt.date, settings: Set
             FROM loan l WHERE l.status = 'active' GROUP BY l.borrower_id
         ) s
         WHERE COALESCE(s.latest, s.first_on) < {minus_days(":d", str(max_age))}
+    """,
+    )
+    contact_age = int(settings.monitoring.contacts_max_age_days)
+    latest_contact = "date(MAX(c.updated_at))" if sqlite else "CAST(MAX(c.updated_at) AS date)"
+    res.info_update += insert(
+        "info_update",
+        f"""
+        SELECT s.borrower_id AS borrower_id, CAST(NULL AS INTEGER) AS loan_id, :d AS due_on,
+               'Contact details are out of date; confirm the borrower''s contacts' AS reason,
+               'contacts:' || CAST(s.borrower_id AS TEXT) || ':' || COALESCE(CAST(s.latest AS TEXT), 'none')
+                   AS dedupe_key
+        FROM (
+            SELECT l.borrower_id AS borrower_id, MIN(l.disbursed_on) AS first_on,
+                   (SELECT {latest_contact} FROM contact c WHERE c.borrower_id = l.borrower_id) AS latest
+            FROM loan l WHERE l.status = 'active' GROUP BY l.borrower_id
+        ) s
+        WHERE COALESCE(s.latest, s.first_on) < {minus_days(":d", str(contact_age))}
     """,
     )
     res.overdue_flagged = flag_overdue_reviews(session, business_date, settings)

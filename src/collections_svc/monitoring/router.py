@@ -63,8 +63,8 @@ Checker = Annotated[User, Depends(allow(*overrides.CHECKERS))]
 Reporter = Annotated[User, Depends(allow(Role.collector, Role.risk_officer, Role.supervisor, Role.admin))]
 
 STATEMENT_LAYOUT = (
-    "Financial statements CSV layout (UTF-8, comma separated, one header row,\n"
-    "one row per borrower and period).\n"
+    "Financial statements import layout: CSV (UTF-8, comma separated) or XLSX (first sheet), one header\n"
+    "row, one row per borrower and period.\n"
     "Columns (all required):\n"
     "  borrower_external_id   the borrower's id in the core system\n"
     "  period_end             last day of the period, YYYY-MM-DD\n"
@@ -312,12 +312,18 @@ def export_statements(borrower_id: int, session: DbSession, _: Reader):
 @router.post(
     "/statements/import",
     response_model=ImportResult,
-    summary="Import statements from CSV (documented layout; all-or-nothing)",
+    summary="Import statements from CSV or XLSX (documented layout; all-or-nothing)",
 )
 def import_statements(request: Request, session: DbSession, user: Writer, file: UploadFile = File(...)):
-    data = file.file.read(request.app.state.settings.import_max_bytes + 1)
+    limit = request.app.state.settings.import_max_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationFailed(
+            "The file is too large.", errors=[{"field": "file", "message": f"over {limit} bytes"}]
+        )
+    fmt = "xlsx" if (file.filename or "").lower().endswith(".xlsx") else "csv"
     n, w = warnings.import_statements_csv(
-        session, request.app.state.settings, actor_of(user), data, _today(request)
+        session, request.app.state.settings, actor_of(user), data, _today(request), fmt
     )
     return ImportResult(statements=n, warnings=w)
 

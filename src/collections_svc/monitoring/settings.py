@@ -186,3 +186,5 @@ class MonitoringSettings(BaseModel):
     overdue_grace_days: int = 0
     # Financial statements older than this produce a customer-information update task.
     statements_max_age_days: int = 450
+    # Contacts not updated for this long produce a customer-information update task.
+    contacts_max_age_days: int = 365

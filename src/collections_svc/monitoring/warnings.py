@@ -330,41 +330,91 @@ def parse_statements_csv(data: bytes) -> list[tuple[int, str, dict]]:
     except UnicodeDecodeError:
         raise ValidationFailed("The file is not UTF-8 text.") from None
     reader = csv.DictReader(io.StringIO(textdata))
-    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    return _parse_rows(reader.fieldnames or [], reader)
+
+
+def parse_statements_xlsx(data: bytes) -> list[tuple[int, str, dict]]:
+    """The same layout as the CSV, on the first sheet of an XLSX workbook (header in row 1)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises several types for a file that is not a workbook
+        raise ValidationFailed("The file is not a readable XLSX workbook.") from None
+    rows = wb.worksheets[0].iter_rows(values_only=True)
+    header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
+
+    def cell(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, dt.datetime):
+            return v.date().isoformat()
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, float):
+            return str(Decimal(repr(v)))
+        return str(v)
+
+    dicts = (
+        {h: cell(v) for h, v in zip(header, r, strict=False)} for r in rows if any(v is not None for v in r)
+    )
+    return _parse_rows(header, dicts)
+
+
+def _parse_rows(fieldnames, rows) -> list[tuple[int, str, dict]]:
+    from pydantic import ValidationError
+
+    from collections_svc.monitoring.schemas import StatementIn
+
+    missing = [c for c in CSV_COLUMNS if c not in fieldnames]
     if missing:
         raise ValidationFailed(
             f"The header is missing columns: {', '.join(missing)}.",
             errors=[{"field": c, "message": "missing column"} for c in missing],
         )
-    rows, errors = [], []
-    for n, row in enumerate(reader, start=2):
+    out, errors = [], []
+    for n, row in enumerate(rows, start=2):
         values: dict = {}
+        row_errors = []
         try:
-            values["period_end"] = dt.date.fromisoformat((row["period_end"] or "").strip())
+            values["period_end"] = dt.date.fromisoformat((row.get("period_end") or "").strip())
         except ValueError:
-            errors.append({"row": n, "field": "period_end", "message": "not a date (YYYY-MM-DD)"})
-        pt = (row["period_type"] or "").strip()
+            row_errors.append({"row": n, "field": "period_end", "message": "not a date (YYYY-MM-DD)"})
+        pt = (row.get("period_type") or "").strip()
         if pt not in PERIOD_TYPES:
-            errors.append({"row": n, "field": "period_type", "message": f"one of {', '.join(PERIOD_TYPES)}"})
+            row_errors.append(
+                {"row": n, "field": "period_type", "message": f"one of {', '.join(PERIOD_TYPES)}"}
+            )
         values["period_type"] = pt
         for f in AMOUNT_FIELDS:
             try:
-                v = Decimal((row[f] or "").strip().replace(",", ""))
+                v = Decimal((row.get(f) or "").strip().replace(",", ""))
                 if not v.is_finite() or v != v.quantize(Decimal("0.01")):
                     raise InvalidOperation
                 values[f] = v
             except (InvalidOperation, ValueError):
-                errors.append({"row": n, "field": f, "message": "not an amount with at most 2 decimals"})
-        rows.append((n, (row["borrower_external_id"] or "").strip(), values))
+                row_errors.append({"row": n, "field": f, "message": "not an amount with at most 2 decimals"})
+        if not row_errors:
+            # The same rules as the API (non-negative balances, current assets within total assets...).
+            try:
+                values = StatementIn.model_validate(values).model_dump()
+            except ValidationError as e:
+                row_errors.extend(
+                    {"row": n, "field": ".".join(str(x) for x in err["loc"]) or "row", "message": err["msg"]}
+                    for err in e.errors()
+                )
+        errors.extend(row_errors)
+        out.append((n, (row.get("borrower_external_id") or "").strip(), values))
     if errors:
         raise ValidationFailed(f"{len(errors)} problem(s) in the file; nothing was imported.", errors=errors)
-    return rows
+    return out
 
 
 def import_statements_csv(
-    session: Session, settings: Settings, actor: Actor, data: bytes, business_date: dt.date
+    session: Session, settings: Settings, actor: Actor, data: bytes, business_date: dt.date, fmt: str = "csv"
 ) -> tuple[int, int]:
-    rows = parse_statements_csv(data)
+    """Import statements from the documented layout (``fmt`` csv or xlsx); all-or-nothing."""
+    rows = parse_statements_xlsx(data) if fmt == "xlsx" else parse_statements_csv(data)
     ids = {r[1] for r in rows}
     borrowers = {
         b.external_id: b for b in session.scalars(select(Borrower).where(Borrower.external_id.in_(ids)))
@@ -380,9 +430,7 @@ def import_statements_csv(
         )
     warnings = 0
     for _, ext, values in sorted(rows, key=lambda r: (r[1], r[2]["period_end"])):
-        _, created = submit_statement(
-            session, settings, actor, borrowers[ext].id, values, business_date, "csv"
-        )
+        _, created = submit_statement(session, settings, actor, borrowers[ext].id, values, business_date, fmt)
         warnings += len(created)
     return len(rows), warnings
 
