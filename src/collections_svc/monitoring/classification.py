@@ -160,25 +160,40 @@ def _classify(
     )
     s2, s3 = int(cfg.ifrs9_stage2_over_dpd), int(cfg.ifrs9_stage3_over_dpd)
     active_override = "(c.override_id IS NOT NULL AND (c.override_until IS NULL OR c.override_until >= :d))"
+    dpd_case = (
+        f"CASE WHEN l.dpd > {loss} THEN 4 WHEN l.dpd > {dbt} THEN 3 WHEN l.dpd > {sub} THEN 2 "
+        f"WHEN l.dpd >= {sm} THEN 1 ELSE 0 END"
+    )
+    rst_case = (
+        "CASE WHEN l.restructured AND l.restructure_count >= 2 THEN 3 WHEN l.restructured THEN 1 ELSE 0 END"
+    )
+    ew_expr = "COALESCE(w.floor, 0)"
+    cap_expr = f"CASE WHEN {active_override} THEN COALESCE(c.override_category_cap, 0) ELSE 0 END"
+    # The loan-level floor, and the base rank: never better than the current category; loan-level
+    # minima above the override cap apply. Computed once per loan here and stored in the temp table.
+    lf_expr = q.greatest(dpd_case, rst_case, ew_expr)
+    base_expr = q.greatest(
+        "COALESCE(c.category_rank, 0)", f"CASE WHEN {lf_expr} > {cap_expr} THEN {lf_expr} ELSE 0 END"
+    )
     # Step 1: loan-level minima, the current state and the override caps, one row per active loan.
     conn.execute(
         text(f"""
         CREATE TEMPORARY TABLE mon_cls AS
         SELECT l.id AS loan_id, l.borrower_id AS borrower_id, l.dpd AS dpd,
                l.principal - l.principal_paid AS outstanding, l.overdue_amount AS overdue,
-               CASE WHEN l.dpd > {loss} THEN 4 WHEN l.dpd > {dbt} THEN 3 WHEN l.dpd > {sub} THEN 2
-                    WHEN l.dpd >= {sm} THEN 1 ELSE 0 END AS dpd_floor,
-               CASE WHEN l.restructured AND l.restructure_count >= 2 THEN 3
-                    WHEN l.restructured THEN 1 ELSE 0 END AS rst_floor,
+               {dpd_case} AS dpd_floor,
+               {rst_case} AS rst_floor,
                l.restructure_count AS restructure_count,
-               COALESCE(w.floor, 0) AS ew_floor,
+               {ew_expr} AS ew_floor,
+               {lf_expr} AS loan_floor,
+               {base_expr} AS base_rank,
                CASE WHEN c.loan_id IS NULL THEN 0 ELSE 1 END AS has_state,
                c.category AS prev_category,
                COALESCE(c.category_rank, 0) AS cur_rank,
                COALESCE(c.ifrs9_stage, 0) AS cur_stage,
                CASE WHEN c.eu_default THEN 1 ELSE 0 END AS cur_eu,
                c.eu_breach_since AS breach_since,
-               CASE WHEN {active_override} THEN COALESCE(c.override_category_cap, 0) ELSE 0 END AS cat_cap,
+               {cap_expr} AS cat_cap,
                CASE WHEN {active_override} THEN COALESCE(c.override_stage_cap, 0) ELSE 0 END AS stage_cap,
                CASE WHEN {active_override} THEN c.override_id END AS override_id,
                CASE WHEN l.dpd > {s3} THEN 3 WHEN l.dpd > {s2} THEN 2 ELSE 1 END AS presumed_stage
@@ -191,12 +206,10 @@ def _classify(
     )
 
     def loan_floor(p: str = "") -> str:
-        return q.greatest(f"{p}dpd_floor", f"{p}rst_floor", f"{p}ew_floor")
+        return f"{p}loan_floor"
 
     def base(p: str = "") -> str:
-        # Never better than the current category; loan-level minima above the override cap apply.
-        lf = loan_floor(p)
-        return q.greatest(f"{p}cur_rank", f"CASE WHEN {lf} > {p}cat_cap THEN {lf} ELSE 0 END")
+        return f"{p}base_rank"
 
     # Step 2: per borrower, the NPL share of its outstanding balance after the loan-level rules
     # (CN-CLS-06, strictly more than the threshold; exact integer arithmetic on cents), and the
