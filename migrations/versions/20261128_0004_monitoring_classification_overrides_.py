@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0002
-Create Date: 2026-11-28 18:04:11.356284+00:00
+Create Date: 2026-11-28 18:27:44.084321+00:00
 """
 from __future__ import annotations
 
@@ -196,12 +196,15 @@ def upgrade() -> None:
     sa.Column('conclusion', sa.Text(), nullable=False),
     sa.Column('recommended_category', sa.String(length=20), nullable=True),
     sa.Column('attachments', sa.JSON(), nullable=True),
+    sa.Column('override_id', sa.Integer(), nullable=True),
+    sa.Column('override_note', sa.Text(), nullable=True),
     sa.Column('author', sa.String(length=64), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('created_at', collections_svc.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['app_user.id'], name=op.f('fk_review_report_author_id_app_user')),
     sa.ForeignKeyConstraint(['borrower_id'], ['borrower.id'], name=op.f('fk_review_report_borrower_id_borrower'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['loan_id'], ['loan.id'], name=op.f('fk_review_report_loan_id_loan'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['override_id'], ['classification_override.id'], name=op.f('fk_review_report_override_id_classification_override')),
     sa.ForeignKeyConstraint(['task_id'], ['review_task.id'], name=op.f('fk_review_report_task_id_review_task')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_report'))
     )

@@ -60,7 +60,7 @@ def test_override_maker_checker_over_http(client, auth, session, settings, clock
     loan = make_loan(session, schedule=[("2026-12-31", "1000.00", "0.00")], disbursed_on="2025-01-01")
     session.commit()
     r = client.get(f"{API}/classification/loans/{loan.id}", headers=auth("auditor"))
-    assert r.json()["category"] == "normal"
+    assert r.status_code == 404 and "not been classified" in r.json()["detail"]  # a read never writes
     body = {
         "loan_id": loan.id,
         "target_category": "special_mention",

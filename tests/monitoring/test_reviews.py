@@ -165,3 +165,30 @@ def test_stale_statements_and_contacts_produce_update_tasks(session, settings):
         t.dedupe_key.split(":")[0] for t in tasks(session, kind="info_update", borrower_id=loan.borrower_id)
     )
     assert keys == ["contacts", "info_update"] and later.info_update == 1
+
+
+def test_recommended_category_from_a_risk_officer_becomes_an_override_proposal(client, auth, session, users):
+    loan = make_loan(session, schedule=[("2027-12-31", "1000.00", "0.00")], disbursed_on="2025-03-01")
+    session.commit()
+    body = {
+        "borrower_id": loan.borrower_id,
+        "loan_id": loan.id,
+        "review_type": "focused",
+        "review_date": "2026-03-30",
+        "on_site": True,
+        "findings": {"operations": "Production stopped for three weeks"},
+        "conclusion": "Material deterioration",
+        "recommended_category": "special_mention",
+    }
+    r = client.post(f"{API}/reviews/reports", json=body, headers=auth("risk_officer"))
+    assert r.status_code == 201, r.text
+    oid = r.json()["override_id"]
+    proposals = client.get(
+        f"{API}/classification/overrides", params={"loan_id": loan.id}, headers=auth("auditor")
+    ).json()
+    assert [(p["id"], p["state"], p["target_category"], p["maker"]) for p in proposals] == [
+        (oid, "submitted", "special_mention", "risk_officer1")
+    ]
+    # A collector's recommendation is recorded but proposes nothing.
+    r = client.post(f"{API}/reviews/reports", json=body, headers=auth("collector"))
+    assert r.json()["override_id"] is None and "risk officer" in r.json()["override_note"]

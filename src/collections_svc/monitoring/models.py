@@ -234,6 +234,9 @@ class ReviewReport(Base):
     conclusion: Mapped[str] = mapped_column(Text)
     recommended_category: Mapped[str | None] = mapped_column(String(20))
     attachments: Mapped[list | None] = mapped_column(JSON)
+    # The classification override proposed from the recommendation, or why none was.
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("classification_override.id"))
+    override_note: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -233,7 +233,11 @@ def submit_report(
     loan_id: int | None = None,
     attachments: list | None = None,
     business_date: dt.date,
+    settings: Settings | None = None,
 ) -> ReviewReport:
+    """File a review report and complete its task. When the author may propose classification
+    changes and recommends a category other than the loan's current one, a classification override
+    proposal is submitted for a second person's approval (a blocked upgrade is noted, not fatal)."""
     if session.get(Borrower, borrower_id) is None:
         raise NotFound(f"Borrower {borrower_id} does not exist.")
     if loan_id is not None:
@@ -290,7 +294,39 @@ def submit_report(
             "recommended_category": recommended_category,
         },
     )
+    if settings is not None and recommended_category and rep.loan_id is not None:
+        _propose_from_report(session, settings, actor, rep, business_date)
     return rep
+
+
+def _propose_from_report(
+    session: Session, settings: Settings, actor: Actor, rep: ReviewReport, on: dt.date
+) -> None:
+    from collections_svc.errors import DomainError
+    from collections_svc.monitoring import overrides
+    from collections_svc.monitoring.models import LoanClassification
+
+    if actor.role not in overrides.MAKERS:
+        rep.override_note = "Recommendation recorded; a risk officer must propose the classification change."
+        return
+    state = session.get(LoanClassification, rep.loan_id)
+    if state is not None and state.category == rep.recommended_category:
+        return
+    try:
+        o = overrides.propose(
+            session,
+            settings,
+            actor,
+            loan_id=rep.loan_id,
+            business_date=on,
+            target_category=rep.recommended_category,
+            reason=f"Review report {rep.id} ({rep.review_type}, {rep.review_date}): {rep.conclusion}"[:2000],
+            evidence={"review_report_id": rep.id},
+        )
+        rep.override_id = o.id
+    except DomainError as e:
+        rep.override_note = e.detail
+    session.flush()
 
 
 def due_reviews(

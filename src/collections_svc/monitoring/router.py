@@ -97,8 +97,16 @@ def _statement_out(session, s: FinancialStatement) -> StatementOut:
     response_model=ClassificationOut,
     summary="Current five-category classification, IFRS 9 stage and EU default flag of a loan",
 )
-def loan_classification(loan_id: int, request: Request, session: DbSession, _: Reader):
-    return overrides.current(session, loan_id, _today(request), request.app.state.settings)
+def loan_classification(loan_id: int, session: DbSession, _: Reader):
+    if session.get(Loan, loan_id) is None:
+        raise NotFound(f"Loan {loan_id} does not exist.")
+    state = session.get(LoanClassification, loan_id)
+    if state is None:
+        raise NotFound(
+            f"Loan {loan_id} has not been classified yet; "
+            "the nightly run (or a classification run) will classify it."
+        )
+    return state
 
 
 @router.get(
@@ -511,6 +519,7 @@ def file_report(body: ReviewReportIn, request: Request, session: DbSession, user
         loan_id=body.loan_id,
         attachments=body.attachments,
         business_date=_today(request),
+        settings=request.app.state.settings,
     )
 
 

@@ -296,5 +296,7 @@ class ReviewReportOut(ORM):
     conclusion: str
     recommended_category: str | None
     attachments: list | None
+    override_id: int | None
+    override_note: str | None
     author: str
     created_at: dt.datetime
