@@ -52,8 +52,8 @@ class ClassificationSettings(BaseModel):
     # IFRS9-02/03 presumptions.
     ifrs9_stage2_over_dpd: int = 30
     ifrs9_stage3_over_dpd: int = 90
-    # Early-warning floors (our rule EW-CLS-01): an OPEN warning of this severity puts every loan
-    # of the borrower at least at the category. Empty = warnings never move a category.
+    # Early-warning floors (our rule EW-CLS-01): an open or acknowledged warning of this severity puts
+    # every loan of the borrower at least at the category. Empty = warnings never move a category.
     warning_floors: dict[Severity, Category] = Field(default_factory=lambda: {"severe": "special_mention"})
     eu_default: EuDefaultSettings = Field(default_factory=EuDefaultSettings)
 
