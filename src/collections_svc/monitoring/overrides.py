@@ -1,0 +1,319 @@
+"""Classification overrides: the only way a category improves, or an IFRS 9 presumption is rebutted.
+
+A minimal maker-checker until the approvals issue generalises it: a risk officer (or supervisor /
+admin) submits a proposal with a reason; a supervisor or admin other than the maker approves or
+rejects it. Upgrades out of NPL are checked against CN-CLS-09 and CN-RST-03 both when proposed and
+when approved (time passes in between). Approval applies the target at once, writes a history row
+with source ``override``, and records the rule minima it rebuts (the caps the engine respects).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collections_svc.audit.service import record
+from collections_svc.auth.models import Role
+from collections_svc.auth.service import Actor
+from collections_svc.config import Settings
+from collections_svc.db import utcnow
+from collections_svc.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from collections_svc.loans.models import Installment, Loan
+from collections_svc.monitoring.classification import classify_loans
+from collections_svc.monitoring.models import (
+    NPL_RANK,
+    RANK,
+    ClassificationHistory,
+    ClassificationOverride,
+    LoanClassification,
+)
+
+MAKERS = (Role.risk_officer, Role.supervisor, Role.admin)
+CHECKERS = (Role.supervisor, Role.admin)
+
+
+class UpgradeBlocked(Conflict):
+    code = "classification-upgrade-blocked"
+    title = "This classification upgrade is not allowed yet"
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def presumed_stage(dpd: int, settings: Settings) -> int:
+    c = settings.classification
+    return 3 if dpd > c.ifrs9_stage3_over_dpd else 2 if dpd > c.ifrs9_stage2_over_dpd else 1
+
+
+def current(session: Session, loan_id: int, business_date: dt.date, settings: Settings) -> LoanClassification:
+    """The loan's classification row, classifying it first if the engine has not seen it yet."""
+    if session.get(Loan, loan_id) is None:
+        raise NotFound(f"Loan {loan_id} does not exist.")
+    state = session.get(LoanClassification, loan_id)
+    if state is None:
+        classify_loans(session, [loan_id], business_date, settings)
+        state = session.get(LoanClassification, loan_id)
+    if state is None:
+        raise Conflict(f"Loan {loan_id} is not active, so it has no current classification.")
+    return state
+
+
+def upgrade_check(
+    session: Session, loan: Loan, state: LoanClassification, target: str, on: dt.date, settings: Settings
+) -> dict:
+    """Raise ``UpgradeBlocked`` when an upgrade out of NPL breaks CN-CLS-09 or CN-RST-03; return the
+    evidence."""
+    if state.category_rank < NPL_RANK or RANK[target] >= NPL_RANK:
+        return {}
+    if loan.restructured:
+        raise UpgradeBlocked(
+            "A non-performing restructured loan cannot be upgraded during its observation period "
+            "(CN-RST-03).",
+            rule_id="CN-RST-03",
+        )
+    insts = list(
+        session.scalars(
+            select(Installment)
+            .where(Installment.loan_id == loan.id)
+            .order_by(Installment.due_on, Installment.seq)
+        )
+    )
+    overdue = [i for i in insts if i.due_on < on and (i.settled_on is None or i.settled_on > on)]
+    if overdue:
+        raise UpgradeBlocked(
+            f"The arrears are not repaid: {len(overdue)} installment(s) due before {on} are still unpaid "
+            "(CN-CLS-09 a).",
+            rule_id="CN-CLS-09",
+            unpaid_installments=len(overdue),
+        )
+    late = [
+        i.settled_on
+        for i in insts
+        if i.settled_on is not None and i.settled_on > i.due_on and i.settled_on <= on
+    ]
+    # Never paid late: count normal payment from the day the loan became NPL.
+    cured_on = max(late) if late else state.since
+    cfg = settings.classification
+    after = [i for i in insts if i.due_on > cured_on]
+    periods_done = [
+        i
+        for i in after[: cfg.upgrade_periods]
+        if i.due_on <= on and i.settled_on is not None and i.settled_on <= i.due_on
+    ]
+    nth = after[cfg.upgrade_periods - 1].due_on if len(after) >= cfg.upgrade_periods else None
+    earliest = max(add_months(cured_on, cfg.upgrade_months), nth or add_months(cured_on, cfg.upgrade_months))
+    evidence = {
+        "rule_id": "CN-CLS-09",
+        "cured_on": cured_on.isoformat(),
+        "earliest_on": earliest.isoformat(),
+        "periods_paid_on_time": len(periods_done),
+        "periods_required": cfg.upgrade_periods,
+        "months_required": cfg.upgrade_months,
+    }
+    if on < earliest or len(periods_done) < min(cfg.upgrade_periods, len(after)):
+        raise UpgradeBlocked(
+            f"Arrears were repaid on {cured_on}; an upgrade out of non-performing needs "
+            f"{cfg.upgrade_periods} "
+            f"consecutive periods and {cfg.upgrade_months} months of normal payment after that, whichever is "
+            f"longer. The earliest date is {earliest} (CN-CLS-09).",
+            rule_id="CN-CLS-09",
+            earliest_on=earliest.isoformat(),
+            cured_on=cured_on.isoformat(),
+        )
+    other_npl = session.scalar(
+        select(LoanClassification.loan_id)
+        .join(Loan, Loan.id == LoanClassification.loan_id)
+        .where(
+            Loan.borrower_id == loan.borrower_id,
+            Loan.id != loan.id,
+            Loan.status == "active",
+            LoanClassification.category_rank >= NPL_RANK,
+        )
+        .limit(1)
+    )
+    if other_npl is not None:
+        raise UpgradeBlocked(
+            f"The borrower still has a non-performing loan here (loan {other_npl}); "
+            "every credit-impaired asset "
+            "of the debtor must be resolved first (CN-CLS-09 c).",
+            rule_id="CN-CLS-09",
+            other_loan_id=other_npl,
+        )
+    return evidence
+
+
+def propose(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    loan_id: int,
+    business_date: dt.date,
+    reason: str,
+    target_category: str | None = None,
+    target_stage: int | None = None,
+    valid_until: dt.date | None = None,
+    evidence: dict | None = None,
+) -> ClassificationOverride:
+    if actor.role not in MAKERS:
+        raise Forbidden("Only a risk officer, supervisor or admin may propose a classification change.")
+    if target_category is None and target_stage is None:
+        raise ValidationFailed(
+            "Say what should change: a target category, a target IFRS 9 stage, or both.",
+            errors=[{"field": "target_category", "message": "required without target_stage"}],
+        )
+    if not reason or len(reason.strip()) < 10:
+        raise ValidationFailed(
+            "Give the reason for the change (at least 10 characters).",
+            errors=[{"field": "reason", "message": "too short"}],
+        )
+    loan = session.get(Loan, loan_id)
+    state = current(session, loan_id, business_date, settings)
+    check = (
+        upgrade_check(session, loan, state, target_category, business_date, settings)
+        if target_category
+        else {}
+    )
+    if session.scalar(
+        select(ClassificationOverride.id).where(
+            ClassificationOverride.loan_id == loan_id, ClassificationOverride.state == "submitted"
+        )
+    ):
+        raise Conflict("This loan already has a classification change waiting for approval.")
+    o = ClassificationOverride(
+        loan_id=loan_id,
+        state="submitted",
+        from_category=state.category,
+        target_category=target_category,
+        from_stage=state.ifrs9_stage,
+        target_stage=target_stage,
+        reason=reason.strip(),
+        evidence={**(evidence or {}), **({"upgrade_check": check} if check else {})},
+        valid_until=valid_until,
+        business_date=business_date,
+        maker_id=actor.id,
+        maker=actor.username,
+    )
+    session.add(o)
+    session.flush()
+    record(
+        session,
+        actor,
+        "classification_override.submit",
+        "loan",
+        loan_id,
+        after={
+            "override_id": o.id,
+            "from": state.category,
+            "to": target_category,
+            "from_stage": state.ifrs9_stage,
+            "to_stage": target_stage,
+            "reason": o.reason,
+        },
+    )
+    return o
+
+
+def decide(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    override_id: int,
+    *,
+    approve: bool,
+    business_date: dt.date,
+    version: int,
+    comment: str | None = None,
+) -> ClassificationOverride:
+    o = session.get(ClassificationOverride, override_id)
+    if o is None:
+        raise NotFound(f"Classification change {override_id} does not exist.")
+    if actor.role not in CHECKERS:
+        raise Forbidden("Only a supervisor or admin may approve or reject a classification change.")
+    if (o.maker_id is not None and o.maker_id == actor.id) or o.maker == actor.username:
+        raise Forbidden("You proposed this change; another person must approve or reject it (maker-checker).")
+    if o.version != version:
+        from collections_svc.errors import StaleVersion
+
+        raise StaleVersion(
+            "This proposal was changed by someone else. Reload and try again.", current_version=o.version
+        )
+    if o.state != "submitted":
+        raise Conflict(f"This proposal is already {o.state}.")
+    o.checker_id, o.checker, o.decided_at, o.decision_comment = actor.id, actor.username, utcnow(), comment
+    if not approve:
+        o.state = "rejected"
+        session.flush()
+        record(
+            session,
+            actor,
+            "classification_override.reject",
+            "loan",
+            o.loan_id,
+            after={"override_id": o.id, "comment": comment},
+        )
+        return o
+    # Bring the loan up to date as of today, re-check the upgrade conditions, then apply.
+    classify_loans(session, [o.loan_id], business_date, settings)
+    loan = session.get(Loan, o.loan_id)
+    state = session.get(LoanClassification, o.loan_id)
+    if state is None:
+        raise Conflict("This loan is no longer active; the change cannot be applied.")
+    if o.target_category:
+        upgrade_check(session, loan, state, o.target_category, business_date, settings)
+    before = {"category": state.category, "ifrs9_stage": state.ifrs9_stage}
+    from_cat, from_stage = state.category, state.ifrs9_stage
+    if o.target_category:
+        if state.category != o.target_category:
+            state.since = business_date
+        state.category, state.category_rank = o.target_category, RANK[o.target_category]
+    if o.target_stage:
+        if state.ifrs9_stage != o.target_stage:
+            state.ifrs9_since = business_date
+        state.ifrs9_stage = o.target_stage
+    state.override_id, state.override_until = o.id, o.valid_until
+    # What the rules demand now is rebutted while the override is in force; anything worse still applies.
+    state.override_category_cap = state.floor_rank if o.target_category else 0
+    state.override_stage_cap = presumed_stage(loan.dpd, settings) if o.target_stage else 0
+    o.state = "approved"
+    session.add(
+        ClassificationHistory(
+            loan_id=o.loan_id,
+            business_date=business_date,
+            from_category=from_cat,
+            to_category=state.category,
+            from_stage=from_stage,
+            to_stage=state.ifrs9_stage,
+            eu_default=state.eu_default,
+            rule_ids=["OVERRIDE"],
+            source="override",
+            override_id=o.id,
+            actor=actor.username,
+            evidence={
+                "reason": o.reason,
+                "maker": o.maker,
+                "checker": actor.username,
+                "comment": comment,
+                "rebutted_floor_rank": state.override_category_cap,
+                "rebutted_presumed_stage": state.override_stage_cap,
+                **(o.evidence or {}),
+            },
+        )
+    )
+    session.flush()
+    record(
+        session,
+        actor,
+        "classification_override.approve",
+        "loan",
+        o.loan_id,
+        before=before,
+        after={"override_id": o.id, "category": state.category, "ifrs9_stage": state.ifrs9_stage},
+    )
+    return o
