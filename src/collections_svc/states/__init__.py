@@ -1,5 +1,6 @@
 """The case state machine: the only code that changes a case's stage (see machine.py)."""
 
+from collections_svc.states import machine as machine_module
 from collections_svc.states.machine import (
     CLOSED_STAGES,
     LADDER,
