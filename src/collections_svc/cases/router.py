@@ -12,6 +12,7 @@ Queue priority score (higher = call first), computed in SQL:
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from typing import Annotated
 
@@ -68,10 +69,19 @@ def _detail(session: Session, case: Case, actor: Actor, today: dt.date) -> CaseD
         overdue_amount=overdue, outstanding_principal=loan.outstanding_principal)
 
 
-def _stale(session: Session, case_id: int, actor: Actor, today: dt.date) -> StaleVersion:
-    """After a lost race: roll back our half and report the winner's state."""
+def _stale(session: Session, case_id: int, actor: Actor, today: dt.date, seen_version: int) -> StaleVersion:
+    """After a lost race: roll back our half and report the winner's state.
+
+    On SQLite the loser fails as soon as it tries to write, possibly before the winner commits; wait
+    (briefly) until the winner's version is visible so the reply shows the state that won.
+    """
     session.rollback()
     case = service.get_case(session, case_id, actor)
+    deadline = time.monotonic() + 5
+    while case.version == seen_version and time.monotonic() < deadline:
+        session.rollback()
+        time.sleep(0.02)
+        case = service.get_case(session, case_id, actor)
     return StaleVersion(f"Case {case_id} was changed by someone else at the same time; nothing of yours was "
                         f"saved. It is now in stage {case.stage} (version {case.version}). Reload and try again.",
                         current=_detail(session, case, actor, today).model_dump(mode="json"))
@@ -210,7 +220,7 @@ def transition(case_id: int, body: TransitionIn, request: Request, session: DbSe
         ev = states.fire(session, case, body.trigger, actor=actor, business_date=today, reason=body.reason, **ctx)
     except (StaleDataError, OperationalError) as exc:
         if _lost_race(session, exc):
-            raise _stale(session, case_id, actor, today) from None
+            raise _stale(session, case_id, actor, today, body.version) from None
         raise
     return TransitionOut(case=_detail(session, case, actor, today), event=CaseEventOut.model_validate(ev))
 
