@@ -16,28 +16,46 @@ from tests.conftest import PASSWORD, token_for
 
 def test_collectors_see_own_and_team_cases_only(session, settings, client, auth, users):
     other = create_user(session, username="west_col", password=PASSWORD, role=Role.collector, team="west")
-    mine = case_in_stage(session, overdue_loan(session, settings), "classified", team=None,
-                         assignee_id=users["collector"].id)
+    mine = case_in_stage(
+        session, overdue_loan(session, settings), "classified", team=None, assignee_id=users["collector"].id
+    )
     team = case_in_stage(session, overdue_loan(session, settings), "letter", team="east")
-    west = case_in_stage(session, overdue_loan(session, settings), "letter", team="west", assignee_id=other.id)
+    west = case_in_stage(
+        session, overdue_loan(session, settings), "letter", team="west", assignee_id=other.id
+    )
     session.commit()
     col = auth("collector")
     ids = {row["id"] for row in client.get("/api/v1/cases", headers=col).json()["items"]}
     assert ids == {mine.id, team.id}
     assert client.get(f"/api/v1/cases/{west.id}", headers=col).status_code == 404
-    r = client.post(f"/api/v1/cases/{west.id}/transitions", headers=col,
-                    json={"trigger": "escalate", "target": "visit", "version": west.version})
+    r = client.post(
+        f"/api/v1/cases/{west.id}/transitions",
+        headers=col,
+        json={"trigger": "escalate", "target": "visit", "version": west.version},
+    )
     assert r.status_code == 404
-    assert client.post(f"/api/v1/cases/{west.id}/contacts", headers=col,
-                       json={"channel": "phone", "outcome": "no_answer"}).status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/cases/{west.id}/contacts",
+            headers=col,
+            json={"channel": "phone", "outcome": "no_answer"},
+        ).status_code
+        == 404
+    )
     assert client.get(f"/api/v1/cases/{west.id}/timeline", headers=col).status_code == 404
     ids = {row["id"] for row in client.get("/api/v1/cases", headers=auth("supervisor")).json()["items"]}
     assert {mine.id, team.id, west.id} <= ids
     west_headers = token_for(client, "west_col")
     assert {r["id"] for r in client.get("/api/v1/cases", headers=west_headers).json()["items"]} == {west.id}
     # writes need a working role
-    assert client.post(f"/api/v1/cases/{mine.id}/contacts", headers=auth("auditor"),
-                       json={"channel": "phone", "outcome": "no_answer"}).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/cases/{mine.id}/contacts",
+            headers=auth("auditor"),
+            json={"channel": "phone", "outcome": "no_answer"},
+        ).status_code
+        == 403
+    )
     assert client.get("/api/v1/cases").status_code == 401
 
 
@@ -76,24 +94,36 @@ def test_holds_backdated_and_released(session, settings, client, auth, clock):
     case = case_in_stage(session, overdue_loan(session, settings), "phone_reminder")
     session.commit()
     col, sup = auth("collector"), auth("supervisor")
-    r = client.post(f"/api/v1/cases/{case.id}/holds", headers=col,
-                    json={"kind": "dispute", "starts_on": "2026-03-20", "reason": "borrower disputes interest"})
+    r = client.post(
+        f"/api/v1/cases/{case.id}/holds",
+        headers=col,
+        json={"kind": "dispute", "starts_on": "2026-03-20", "reason": "borrower disputes interest"},
+    )
     assert r.status_code == 201, r.text
     hold = r.json()
     assert client.get(f"/api/v1/cases/{case.id}", headers=col).json()["on_hold"] is True
-    assert [row["id"] for row in client.get("/api/v1/cases", headers=sup, params={"on_hold": "true"}).json()[
-        "items"]] == [case.id]
+    assert [
+        row["id"]
+        for row in client.get("/api/v1/cases", headers=sup, params={"on_hold": "true"}).json()["items"]
+    ] == [case.id]
     # the system may not escalate it while held
     session.expire_all()
     c = session.get(Case, case.id)
     with pytest.raises(Exception, match="on hold"):
         from collections_svc import states
+
         states.fire(session, c, "escalate", actor=SYSTEM, business_date=TODAY, target="letter")
     session.rollback()
     # collectors may not place supervisor holds
-    assert client.post(f"/api/v1/cases/{case.id}/holds", headers=col,
-                       json={"kind": "supervisor_hold"}).status_code == 403
-    r = client.post(f"/api/v1/cases/{case.id}/holds/{hold['id']}/release", headers=col, json={"reason": "resolved"})
+    assert (
+        client.post(
+            f"/api/v1/cases/{case.id}/holds", headers=col, json={"kind": "supervisor_hold"}
+        ).status_code
+        == 403
+    )
+    r = client.post(
+        f"/api/v1/cases/{case.id}/holds/{hold['id']}/release", headers=col, json={"reason": "resolved"}
+    )
     assert r.status_code == 200 and r.json()["ends_on"] == str(TODAY)
     assert client.get(f"/api/v1/cases/{case.id}", headers=col).json()["on_hold"] is False
     kinds = [i["kind"] for i in client.get(f"/api/v1/cases/{case.id}/timeline", headers=col).json()]
@@ -105,18 +135,31 @@ def test_supervisor_reassigns_many_and_it_is_audited(session, settings, client, 
     b = case_in_stage(session, overdue_loan(session, settings), "letter", team=None)
     session.commit()
     col_id = users["collector"].id
-    assert client.post("/api/v1/cases/assignments", headers=auth("collector"),
-                       json={"case_ids": [a.id], "assignee_id": col_id}).status_code == 403
-    r = client.post("/api/v1/cases/assignments", headers=auth("supervisor"),
-                    json={"case_ids": [a.id, b.id], "assignee_id": col_id})
+    assert (
+        client.post(
+            "/api/v1/cases/assignments",
+            headers=auth("collector"),
+            json={"case_ids": [a.id], "assignee_id": col_id},
+        ).status_code
+        == 403
+    )
+    r = client.post(
+        "/api/v1/cases/assignments",
+        headers=auth("supervisor"),
+        json={"case_ids": [a.id, b.id], "assignee_id": col_id},
+    )
     assert r.status_code == 200, r.text
     assert {(c["assignee_id"], c["team"]) for c in r.json()} == {(col_id, "east")}
     audit = client.get("/api/v1/audit", headers=auth("auditor"), params={"entity": "case", "size": 500})
     assert audit.status_code == 200, audit.text
     reassigned = {e["entity_id"] for e in audit.json()["items"] if e["action"] == "case.reassign"}
     assert reassigned == {str(a.id), str(b.id)}
-    ids = {row["id"] for row in client.get("/api/v1/cases", headers=auth("collector"), params={"mine": "true"})
-           .json()["items"]}
+    ids = {
+        row["id"]
+        for row in client.get("/api/v1/cases", headers=auth("collector"), params={"mine": "true"}).json()[
+            "items"
+        ]
+    }
     assert ids == {a.id, b.id}
 
 
@@ -130,9 +173,18 @@ def test_borrower_view_and_one_contact_for_several_cases(session, settings, clie
     view = client.get(f"/api/v1/borrowers/{l1.borrower_id}/cases", headers=col).json()
     assert {ln["open_case_id"] for ln in view["loans"]} == {c1.id, c2.id}
     assert view["total_overdue"] == "204000.00"
-    r = client.post(f"/api/v1/borrowers/{l1.borrower_id}/contact-logs", headers=col, json={
-        "case_ids": [c1.id, c2.id], "channel": "phone", "outcome": "reached", "contact_id": contact.id,
-        "note": "called the CFO about both loans", "next_action_on": "2026-04-03"})
+    r = client.post(
+        f"/api/v1/borrowers/{l1.borrower_id}/contact-logs",
+        headers=col,
+        json={
+            "case_ids": [c1.id, c2.id],
+            "channel": "phone",
+            "outcome": "reached",
+            "contact_id": contact.id,
+            "note": "called the CFO about both loans",
+            "next_action_on": "2026-04-03",
+        },
+    )
     assert r.status_code == 201, r.text
     logs = r.json()
     assert len(logs) == 2 and len({x["batch_id"] for x in logs}) == 1
@@ -141,14 +193,20 @@ def test_borrower_view_and_one_contact_for_several_cases(session, settings, clie
     # a case of another borrower is refused, and nothing is logged
     other = case_in_stage(session, overdue_loan(session, settings), "classified")
     session.commit()
-    r = client.post(f"/api/v1/borrowers/{l1.borrower_id}/contact-logs", headers=col, json={
-        "case_ids": [c1.id, other.id], "channel": "phone", "outcome": "reached"})
+    r = client.post(
+        f"/api/v1/borrowers/{l1.borrower_id}/contact-logs",
+        headers=col,
+        json={"case_ids": [c1.id, other.id], "channel": "phone", "outcome": "reached"},
+    )
     assert r.status_code == 422
     assert len(client.get(f"/api/v1/cases/{c1.id}/contacts", headers=col).json()) == 1
     # a contact of another borrower may not be used (CN-COL-01)
     foreign = session.query(Contact).filter(Contact.borrower_id == other.borrower_id).first()
-    r = client.post(f"/api/v1/cases/{c1.id}/contacts", headers=col,
-                    json={"channel": "phone", "outcome": "reached", "contact_id": foreign.id})
+    r = client.post(
+        f"/api/v1/cases/{c1.id}/contacts",
+        headers=col,
+        json={"channel": "phone", "outcome": "reached", "contact_id": foreign.id},
+    )
     assert r.status_code == 422
 
 
@@ -157,14 +215,23 @@ def test_open_case_is_idempotent_and_the_database_guards_it(session, settings):
     c = service.open_case(session, loan.id, business_date=TODAY, actor=SYSTEM)
     assert service.open_case(session, loan.id, business_date=TODAY, actor=SYSTEM).id == c.id
     with pytest.raises(IntegrityError), session.begin_nested():
-        session.add(Case(loan_id=loan.id, borrower_id=loan.borrower_id, opened_on=TODAY, stage_entered_on=TODAY,
-                         is_open=True, broken_promises=0))
+        session.add(
+            Case(
+                loan_id=loan.id,
+                borrower_id=loan.borrower_id,
+                opened_on=TODAY,
+                stage_entered_on=TODAY,
+                is_open=True,
+                broken_promises=0,
+            )
+        )
         session.flush()
 
 
 def test_open_case_needs_an_overdue_loan(session, settings, client, auth):
     from collections_svc.loans import dpd
     from tests.factories import make_loan
+
     loan = make_loan(session, schedule=[("2026-06-15", "1000", "10")])
     dpd.run_dpd(session, TODAY, settings.dpd, loan_ids=[loan.id])
     session.commit()

@@ -40,8 +40,11 @@ def fresh(request, tmp_path_factory):
 
 def _events(factory, case_id):
     with factory() as s:
-        return s.scalar(select(func.count()).select_from(CaseEvent).where(
-            CaseEvent.case_id == case_id, CaseEvent.kind == "stage_change"))
+        return s.scalar(
+            select(func.count())
+            .select_from(CaseEvent)
+            .where(CaseEvent.case_id == case_id, CaseEvent.kind == "stage_change")
+        )
 
 
 def test_two_sessions_one_wins(fresh):
@@ -76,9 +79,11 @@ def test_two_requests_at_once_one_gets_409(fresh):
         loan = overdue_loan(s, settings)
         case = service.open_case(s, loan.id, business_date=TODAY, actor=SYSTEM)
         case_id, version = case.id, case.version
-    app = create_app(settings, clock=FixedClock(__import__("datetime").datetime(2026, 4, 1, 2, tzinfo=
-                                                                                __import__("datetime").UTC)),
-                     session_factory=factory)
+    app = create_app(
+        settings,
+        clock=FixedClock(__import__("datetime").datetime(2026, 4, 1, 2, tzinfo=__import__("datetime").UTC)),
+        session_factory=factory,
+    )
     clients = [TestClient(app), TestClient(app)]
     headers = [token_for(clients[0], "sup_a"), token_for(clients[1], "sup_b")]
     barrier = threading.Barrier(2)
@@ -86,10 +91,16 @@ def test_two_requests_at_once_one_gets_409(fresh):
 
     def act(i: int, target: str) -> None:
         barrier.wait()
-        results[i] = clients[i].post(f"/api/v1/cases/{case_id}/transitions", headers=headers[i],
-                                     json={"trigger": "escalate", "target": target, "version": version})
+        results[i] = clients[i].post(
+            f"/api/v1/cases/{case_id}/transitions",
+            headers=headers[i],
+            json={"trigger": "escalate", "target": target, "version": version},
+        )
 
-    threads = [threading.Thread(target=act, args=(0, "letter")), threading.Thread(target=act, args=(1, "visit"))]
+    threads = [
+        threading.Thread(target=act, args=(0, "letter")),
+        threading.Thread(target=act, args=(1, "visit")),
+    ]
     for t in threads:
         t.start()
     for t in threads:

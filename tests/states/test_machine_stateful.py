@@ -11,7 +11,8 @@ import datetime as dt
 from decimal import Decimal
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, settings as hsettings
+from hypothesis import HealthCheck
+from hypothesis import settings as hsettings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from collections_svc.cases import service as cases
 from collections_svc.cases.models import Case, CaseEvent, CaseHold
 from collections_svc.errors import Conflict, InvalidTransition, ValidationFailed
 from collections_svc.loans.models import Loan
+from collections_svc.states.machine import AUTOMATIC_BLOCKED_WHEN_HELD
 from tests.cases.helpers import TODAY, overdue_loan
 from tests.factories import pay
 
@@ -41,12 +43,13 @@ def make_machine(engine, app_settings):
             super().__init__()
             self.conn = engine.connect()
             self.trans = self.conn.begin()
-            self.session = Session(bind=self.conn, join_transaction_mode="create_savepoint",
-                                   expire_on_commit=False)
+            self.session = Session(
+                bind=self.conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
             self.today = TODAY
             self.loans = [overdue_loan(self.session, app_settings, borrower="PBT1") for _ in range(N_LOANS)]
-            self.changes: dict[int, int] = {}     # case id -> stage changes we made
-            self.closed: dict[int, str] = {}      # case id -> the closed stage it reached
+            self.changes: dict[int, int] = {}  # case id -> stage changes we made
+            self.closed: dict[int, str] = {}  # case id -> the closed stage it reached
 
         def teardown(self):
             self.session.close()
@@ -57,7 +60,9 @@ def make_machine(engine, app_settings):
             return list(self.session.scalars(select(Case).order_by(Case.id)))
 
         def _open_case(self, i: int) -> Case | None:
-            return self.session.scalar(select(Case).where(Case.loan_id == self.loans[i].id, Case.is_open.is_(True)))
+            return self.session.scalar(
+                select(Case).where(Case.loan_id == self.loans[i].id, Case.is_open.is_(True))
+            )
 
         @rule(i=st.integers(0, N_LOANS - 1), who=st.sampled_from(ACTORS))
         def open_case(self, i, who):
@@ -74,9 +79,14 @@ def make_machine(engine, app_settings):
                 assert before.id == case.id  # idempotent: the open case comes back
             self.changes.setdefault(case.id, 0)
 
-        @rule(pick=st.integers(0, 50), trigger=st.sampled_from(states.TRIGGERS), who=st.sampled_from(ACTORS),
-              to=st.sampled_from([None, *states.STAGES]), approved=st.booleans(),
-              reason=st.sampled_from([None, "", "borrower asked"]))
+        @rule(
+            pick=st.integers(0, 50),
+            trigger=st.sampled_from(states.TRIGGERS),
+            who=st.sampled_from(ACTORS),
+            to=st.sampled_from([None, *states.STAGES]),
+            approved=st.booleans(),
+            reason=st.sampled_from([None, "", "borrower asked"]),
+        )
         def fire(self, pick, trigger, who, to, approved, reason):
             all_cases = self._cases()
             if not all_cases:
@@ -85,8 +95,16 @@ def make_machine(engine, app_settings):
             before = case.stage
             n_events = self._n_events(case.id)
             try:
-                states.fire(self.session, case, trigger, actor=who, business_date=self.today, reason=reason,
-                            target=to, approved=approved)
+                states.fire(
+                    self.session,
+                    case,
+                    trigger,
+                    actor=who,
+                    business_date=self.today,
+                    reason=reason,
+                    target=to,
+                    approved=approved,
+                )
             except InvalidTransition as e:
                 assert case.stage == before
                 assert self._n_events(case.id) == n_events
@@ -113,8 +131,13 @@ def make_machine(engine, app_settings):
                     self.changes[case.id] = self.changes.get(case.id, 0) + 1
                     self.closed[case.id] = "resolved"
 
-        @rule(i=st.integers(0, N_LOANS - 1), kind=st.sampled_from(["dispute", "bankruptcy_stay", "supervisor_hold"]),
-              back=st.integers(0, 10), length=st.sampled_from([None, 1, 5, 30]), who=st.sampled_from(ACTORS[1:]))
+        @rule(
+            i=st.integers(0, N_LOANS - 1),
+            kind=st.sampled_from(["dispute", "bankruptcy_stay", "supervisor_hold"]),
+            back=st.integers(0, 10),
+            length=st.sampled_from([None, 1, 5, 30]),
+            who=st.sampled_from(ACTORS[1:]),
+        )
         def hold(self, i, kind, back, length, who):
             case = self._open_case(i)
             if case is None:
@@ -122,8 +145,16 @@ def make_machine(engine, app_settings):
             start = self.today - dt.timedelta(days=back)
             end = None if length is None else start + dt.timedelta(days=length)
             try:
-                cases.add_hold(self.session, case, kind=kind, starts_on=start, ends_on=end, reason="pbt",
-                               actor=who, business_date=self.today)
+                cases.add_hold(
+                    self.session,
+                    case,
+                    kind=kind,
+                    starts_on=start,
+                    ends_on=end,
+                    reason="pbt",
+                    actor=who,
+                    business_date=self.today,
+                )
             except Exception as e:  # a collector may not place a supervisor hold
                 assert kind == "supervisor_hold" and who.role == Role.collector, e
 
@@ -153,8 +184,11 @@ def make_machine(engine, app_settings):
                 raise
 
         def _n_events(self, case_id: int) -> int:
-            return self.session.scalar(select(func.count()).select_from(CaseEvent).where(
-                CaseEvent.case_id == case_id, CaseEvent.kind == "stage_change"))
+            return self.session.scalar(
+                select(func.count())
+                .select_from(CaseEvent)
+                .where(CaseEvent.case_id == case_id, CaseEvent.kind == "stage_change")
+            )
 
         @invariant()
         def closed_stages_are_absorbing(self):
@@ -165,15 +199,21 @@ def make_machine(engine, app_settings):
 
         @invariant()
         def one_open_case_per_loan(self):
-            rows = self.session.execute(select(Case.loan_id, func.count()).where(Case.is_open.is_(True))
-                                        .group_by(Case.loan_id)).all()
+            rows = self.session.execute(
+                select(Case.loan_id, func.count()).where(Case.is_open.is_(True)).group_by(Case.loan_id)
+            ).all()
             assert all(n == 1 for _, n in rows), rows
 
         @invariant()
         def one_event_per_stage_change(self):
             for case in self._cases():
-                evs = list(self.session.scalars(select(CaseEvent).where(
-                    CaseEvent.case_id == case.id, CaseEvent.kind == "stage_change").order_by(CaseEvent.id)))
+                evs = list(
+                    self.session.scalars(
+                        select(CaseEvent)
+                        .where(CaseEvent.case_id == case.id, CaseEvent.kind == "stage_change")
+                        .order_by(CaseEvent.id)
+                    )
+                )
                 assert len(evs) == self.changes.get(case.id, 0)
                 stage = "classified"
                 for e in evs:
@@ -183,9 +223,13 @@ def make_machine(engine, app_settings):
 
         @invariant()
         def held_cases_never_escalated_by_the_system(self):
-            for e, case_id in self.session.execute(select(CaseEvent, CaseEvent.case_id).where(
-                    CaseEvent.kind == "stage_change", CaseEvent.actor == "system",
-                    CaseEvent.trigger.in_(states.machine_module.AUTOMATIC_BLOCKED_WHEN_HELD))).all():
+            for e, case_id in self.session.execute(
+                select(CaseEvent, CaseEvent.case_id).where(
+                    CaseEvent.kind == "stage_change",
+                    CaseEvent.actor == "system",
+                    CaseEvent.trigger.in_(AUTOMATIC_BLOCKED_WHEN_HELD),
+                )
+            ).all():
                 holds = self.session.scalars(select(CaseHold).where(CaseHold.case_id == case_id)).all()
                 assert not any(h.covers(e.business_date) and h.created_at <= e.at for h in holds)
 
@@ -193,6 +237,12 @@ def make_machine(engine, app_settings):
 
 
 def test_case_lifecycle_invariants(engine, settings):
-    run_state_machine_as_test(make_machine(engine, settings), settings=hsettings(
-        max_examples=25, stateful_step_count=25, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        make_machine(engine, settings),
+        settings=hsettings(
+            max_examples=25,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

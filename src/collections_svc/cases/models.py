@@ -31,13 +31,19 @@ class Case(VersionedMixin, Base):
     strategy_version: Mapped[str | None] = mapped_column(String(32))
     broken_promises: Mapped[int] = mapped_column(Integer, default=0)
 
-    holds: Mapped[list[CaseHold]] = relationship(order_by="CaseHold.starts_on", lazy="selectin",
-                                                 cascade="all, delete-orphan")
+    holds: Mapped[list[CaseHold]] = relationship(
+        order_by="CaseHold.starts_on", lazy="selectin", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         # At most one open case per loan, enforced by the database (DESIGN.md rule 4).
-        Index("uq_collection_case_open_loan", "loan_id", unique=True,
-              postgresql_where=text("is_open"), sqlite_where=text("is_open = 1")),
+        Index(
+            "uq_collection_case_open_loan",
+            "loan_id",
+            unique=True,
+            postgresql_where=text("is_open"),
+            sqlite_where=text("is_open = 1"),
+        ),
         Index("ix_collection_case_stage", "stage"),
     )
 
@@ -114,8 +120,16 @@ class AssignmentRule(Base):
 
 
 CHANNELS = ("phone", "sms", "visit", "letter", "email")
-OUTCOMES = ("reached", "no_answer", "wrong_number", "refused", "promised", "disputed", "paid_claimed",
-            "left_message")
+OUTCOMES = (
+    "reached",
+    "no_answer",
+    "wrong_number",
+    "refused",
+    "promised",
+    "disputed",
+    "paid_claimed",
+    "left_message",
+)
 
 
 class ContactLog(Base):
@@ -167,8 +181,12 @@ class Promise(VersionedMixin, Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("grace_days >= 0", name="grace_not_negative"),
-        Index("ix_promise_open_due", "due_on", postgresql_where=text("status = 'open'"),
-              sqlite_where=text("status = 'open'")),
+        Index(
+            "ix_promise_open_due",
+            "due_on",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
     @property
@@ -200,8 +218,9 @@ class Visit(VersionedMixin, Base):
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(64))
 
-    attachments: Mapped[list[VisitAttachment]] = relationship(order_by="VisitAttachment.id", lazy="selectin",
-                                                              cascade="all, delete-orphan")
+    attachments: Mapped[list[VisitAttachment]] = relationship(
+        order_by="VisitAttachment.id", lazy="selectin", cascade="all, delete-orphan"
+    )
 
 
 class VisitAttachment(Base):

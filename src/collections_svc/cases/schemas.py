@@ -10,11 +10,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Amount = Annotated[Decimal, Field(gt=0, max_digits=16, decimal_places=2)]
 Channel = Literal["phone", "sms", "visit", "letter", "email"]
-Outcome = Literal["reached", "no_answer", "wrong_number", "refused", "promised", "disputed", "paid_claimed",
-                  "left_message"]
+Outcome = Literal[
+    "reached", "no_answer", "wrong_number", "refused", "promised", "disputed", "paid_claimed", "left_message"
+]
 HoldKind = Literal["dispute", "bankruptcy_stay", "supervisor_hold"]
-Trigger = Literal["escalate", "cure", "open_negotiation", "restructure", "refer_to_legal", "write_off", "close",
-                  "de_escalate"]
+Trigger = Literal[
+    "escalate",
+    "cure",
+    "open_negotiation",
+    "restructure",
+    "refer_to_legal",
+    "write_off",
+    "close",
+    "de_escalate",
+]
 
 
 class CaseOut(BaseModel):
@@ -88,7 +97,9 @@ class TransitionIn(BaseModel):
     version: int = Field(description="The case version you saw; a stale one gets 409 with the current state")
     reason: str | None = Field(None, max_length=2000)
     target: str | None = Field(None, description="Destination stage for escalate and de_escalate")
-    approved: bool = Field(False, description="Supervisor's approval for restructure, refer_to_legal, write_off")
+    approved: bool = Field(
+        False, description="Supervisor's approval for restructure, refer_to_legal, write_off"
+    )
 
 
 class CaseEventOut(BaseModel):

@@ -68,6 +68,7 @@ SUPERVISOR_ROLES = (Role.supervisor,)
 
 # --- guards: pure functions of the event (case, business date, context) -------------------------
 
+
 def _kw(event: EventData) -> dict[str, Any]:
     return event.kwargs
 
@@ -109,35 +110,78 @@ def not_held_for_automation(event: EventData) -> bool:
 
 # --- the definition ------------------------------------------------------------------------------
 
+
 def _definition() -> list[dict[str, Any]]:
     t: list[dict[str, Any]] = []
     open_ = list(OPEN_STAGES)
     for i, src in enumerate(LADDER):
-        for dest in LADDER[i + 1:]:
-            t.append({"trigger": "escalate", "source": src, "dest": dest,
-                      "conditions": [target_is_dest, moves_forward, not_held_for_automation]})
+        for dest in LADDER[i + 1 :]:
+            t.append(
+                {
+                    "trigger": "escalate",
+                    "source": src,
+                    "dest": dest,
+                    "conditions": [target_is_dest, moves_forward, not_held_for_automation],
+                }
+            )
     t.append({"trigger": "cure", "source": open_, "dest": "resolved"})
-    t.append({"trigger": "open_negotiation", "source": [s for s in open_ if s != "restructuring"],
-              "dest": "restructuring", "conditions": [not_held_for_automation]})
-    t.append({"trigger": "restructure", "source": "restructuring", "dest": "restructured",
-              "conditions": [approved]})
-    t.append({"trigger": "refer_to_legal", "source": [s for s in open_ if s != "legal"], "dest": "legal",
-              "conditions": [approved, not_held_for_automation]})
-    t.append({"trigger": "write_off", "source": open_, "dest": "written_off",
-              "conditions": [approved, not_held_for_automation]})
+    t.append(
+        {
+            "trigger": "open_negotiation",
+            "source": [s for s in open_ if s != "restructuring"],
+            "dest": "restructuring",
+            "conditions": [not_held_for_automation],
+        }
+    )
+    t.append(
+        {
+            "trigger": "restructure",
+            "source": "restructuring",
+            "dest": "restructured",
+            "conditions": [approved],
+        }
+    )
+    t.append(
+        {
+            "trigger": "refer_to_legal",
+            "source": [s for s in open_ if s != "legal"],
+            "dest": "legal",
+            "conditions": [approved, not_held_for_automation],
+        }
+    )
+    t.append(
+        {
+            "trigger": "write_off",
+            "source": open_,
+            "dest": "written_off",
+            "conditions": [approved, not_held_for_automation],
+        }
+    )
     t.append({"trigger": "close", "source": open_, "dest": "closed"})
     for i, src in enumerate(OPEN_ORDER):
         for dest in OPEN_ORDER[:i]:
-            t.append({"trigger": "de_escalate", "source": src, "dest": dest,
-                      "conditions": [target_is_dest, moves_back, by_supervisor, has_reason]})
+            t.append(
+                {
+                    "trigger": "de_escalate",
+                    "source": src,
+                    "dest": dest,
+                    "conditions": [target_is_dest, moves_back, by_supervisor, has_reason],
+                }
+            )
     return t
 
 
 TRANSITIONS = _definition()
 
 machine = Machine(
-    model=None, states=list(STAGES), transitions=TRANSITIONS, auto_transitions=False, send_event=True,
-    model_attribute="stage", initial=None, ignore_invalid_triggers=False,
+    model=None,
+    states=list(STAGES),
+    transitions=TRANSITIONS,
+    auto_transitions=False,
+    send_event=True,
+    model_attribute="stage",
+    initial=None,
+    ignore_invalid_triggers=False,
 )
 # add_model/remove_model mutate the machine's model list: serialise them across request threads.
 _lock = threading.Lock()
@@ -181,19 +225,25 @@ def unregister_effect(fn: Effect) -> None:
 
 # --- the entry point -----------------------------------------------------------------------------
 
+
 def _label(stage: str) -> str:
     return stage.replace("_", " ")
 
 
-def _why_refused(case: Case, trigger: str, actor: Actor, business_date: dt.date, reason: str | None,
-                 ctx: dict[str, Any]) -> str:
+def _why_refused(
+    case: Case, trigger: str, actor: Actor, business_date: dt.date, reason: str | None, ctx: dict[str, Any]
+) -> str:
     """A sentence a collector understands, naming the stage and the trigger."""
     stage = _label(case.stage)
     action = _label(trigger)
     if case.stage in CLOSED_STAGES:
         return f"The case is {stage}, a closed stage; '{action}' cannot be done on a closed case."
-    sources = {s for tr in TRANSITIONS if tr["trigger"] == trigger for s in (
-        tr["source"] if isinstance(tr["source"], list) else [tr["source"]])}
+    sources = {
+        s
+        for tr in TRANSITIONS
+        if tr["trigger"] == trigger
+        for s in (tr["source"] if isinstance(tr["source"], list) else [tr["source"]])
+    }
     if case.stage not in sources:
         return f"'{action}' is not possible from the stage {stage}."
     if trigger in AUTOMATIC_BLOCKED_WHEN_HELD and actor.is_system and is_on_hold(case, business_date):
@@ -205,25 +255,42 @@ def _why_refused(case: Case, trigger: str, actor: Actor, business_date: dt.date,
             return f"Only a supervisor may '{action}' a case (stage {stage})."
         if not (reason and reason.strip()):
             return f"'{action}' from the stage {stage} needs a reason."
-        return (f"'{action}' from the stage {stage} needs a target stage earlier than {stage}; "
-                f"got {ctx.get('target')!r}.")
+        return (
+            f"'{action}' from the stage {stage} needs a target stage earlier than {stage}; "
+            f"got {ctx.get('target')!r}."
+        )
     if trigger == "escalate":
-        return (f"'{action}' from the stage {stage} needs a target stage later on the ladder "
-                f"({', '.join(LADDER)}); got {ctx.get('target')!r}.")
+        return (
+            f"'{action}' from the stage {stage} needs a target stage later on the ladder "
+            f"({', '.join(LADDER)}); got {ctx.get('target')!r}."
+        )
     return f"'{action}' is not possible from the stage {stage} right now."
 
 
 def _detach(case: Case) -> None:
     machine.remove_model(case)
-    names = ["trigger", "may_trigger", *TRIGGERS, *(f"may_{t}" for t in TRIGGERS),
-             *(f"is_stage_{s}" for s in STAGES)]
+    names = [
+        "trigger",
+        "may_trigger",
+        *TRIGGERS,
+        *(f"may_{t}" for t in TRIGGERS),
+        *(f"is_stage_{s}" for s in STAGES),
+    ]
     d = case.__dict__
     for n in names:
         d.pop(n, None)
 
 
-def fire(session: Session, case: Case, trigger: str, *, actor: Actor, business_date: dt.date,
-         reason: str | None = None, **ctx: Any) -> CaseEvent:
+def fire(
+    session: Session,
+    case: Case,
+    trigger: str,
+    *,
+    actor: Actor,
+    business_date: dt.date,
+    reason: str | None = None,
+    **ctx: Any,
+) -> CaseEvent:
     """Move ``case`` by ``trigger``; add one CaseEvent and one audit event; return the CaseEvent.
 
     ``ctx`` carries what guards read: ``target`` (escalate/de_escalate) and ``approved``
@@ -231,8 +298,10 @@ def fire(session: Session, case: Case, trigger: str, *, actor: Actor, business_d
     apply to the current stage or a guard refuses; nothing is changed then.
     """
     if trigger not in TRIGGERS:
-        raise ValidationFailed(f"Unknown action {trigger!r}; use one of: {', '.join(TRIGGERS)}.",
-                               errors=[{"field": "trigger", "message": "unknown trigger"}])
+        raise ValidationFailed(
+            f"Unknown action {trigger!r}; use one of: {', '.join(TRIGGERS)}.",
+            errors=[{"field": "trigger", "message": "unknown trigger"}],
+        )
     from_stage = case.stage
     kwargs = {"actor": actor, "business_date": business_date, "reason": reason, **ctx}
     with _lock:
@@ -246,21 +315,46 @@ def fire(session: Session, case: Case, trigger: str, *, actor: Actor, business_d
     if not ok:
         if case.stage != from_stage:  # defensive: a refused trigger must leave the stage alone
             case.stage = from_stage
-        raise InvalidTransition(_why_refused(case, trigger, actor, business_date, reason, ctx),
-                                stage=from_stage, trigger=trigger)
+        raise InvalidTransition(
+            _why_refused(case, trigger, actor, business_date, reason, ctx), stage=from_stage, trigger=trigger
+        )
     to_stage = case.stage
     case.stage_entered_on = business_date
     if to_stage in CLOSED_STAGES:
         case.is_open = False
         case.closed_on = business_date
     data = {k: v for k, v in ctx.items() if isinstance(v, (str, int, bool, float)) or v is None} or None
-    ev = CaseEvent(case_id=case.id, kind="stage_change", from_stage=from_stage, to_stage=to_stage,
-                   trigger=trigger, actor=actor.username, reason=reason, business_date=business_date, data=data)
+    ev = CaseEvent(
+        case_id=case.id,
+        kind="stage_change",
+        from_stage=from_stage,
+        to_stage=to_stage,
+        trigger=trigger,
+        actor=actor.username,
+        reason=reason,
+        business_date=business_date,
+        data=data,
+    )
     session.add(ev)
-    record(session, actor, f"case.{trigger}", "case", case.id,
-           before={"stage": from_stage}, after={"stage": to_stage, "reason": reason})
-    change = StageChange(case=case, event=ev, from_stage=from_stage, to_stage=to_stage, trigger=trigger,
-                         actor=actor, business_date=business_date, ctx=dict(ctx))
+    record(
+        session,
+        actor,
+        f"case.{trigger}",
+        "case",
+        case.id,
+        before={"stage": from_stage},
+        after={"stage": to_stage, "reason": reason},
+    )
+    change = StageChange(
+        case=case,
+        event=ev,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        trigger=trigger,
+        actor=actor,
+        business_date=business_date,
+        ctx=dict(ctx),
+    )
     for effect in list(_effects):
         effect(session, change)
     session.flush()
