@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from collections_svc import __version__
+from collections_svc.approvals.router import router as approvals_router
 from collections_svc.audit.router import router as audit_router
 from collections_svc.auth.router import router as auth_router
 from collections_svc.cases.router import router as cases_router
@@ -22,10 +23,13 @@ from collections_svc.config import Settings, get_settings
 from collections_svc.db import make_engine, make_sessionmaker
 from collections_svc.errors import install_error_handlers
 from collections_svc.imports.router import router as imports_router
+from collections_svc.legal.router import router as legal_router
 from collections_svc.loans.router import router as loans_router
+from collections_svc.restructuring.router import router as restructuring_router
 
 log = logging.getLogger("collections_svc.http")
 ROUTERS = [auth_router, audit_router, loans_router, imports_router, cases_router]
+ROUTERS += [approvals_router, restructuring_router, legal_router]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
