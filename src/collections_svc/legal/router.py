@@ -65,7 +65,7 @@ def propose_referral(case_id: int, body: ReferralIn, request: Request, session: 
 def dossier_pdf(case_id: int, request: Request, session: DbSession, user: Staff):
     settings, _, today = _ctx(request)
     case = cases_service.get_case(session, case_id, actor_of(user))
-    pdf = service.render_dossier_pdf(service.build_dossier(session, case), settings, today)
+    pdf = service.render_dossier_pdf(service.build_dossier(session, case, today), settings, today)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="dossier-case-{case.id}.pdf"'})
 

@@ -48,10 +48,13 @@ __all__ = [
 FONT = "WenQuanYi Micro Hei"
 
 
-def _arrears(session: Session, loan_id: int) -> dict[str, Decimal]:
+def _arrears(session: Session, loan_id: int, as_of: dt.date) -> dict[str, Decimal]:
+    """Unpaid amounts of installments due on or before ``as_of`` (future interest is not owed yet)."""
     out = {"principal": Decimal(0), "interest": Decimal(0), "penalty": Decimal(0)}
     for i in session.scalars(
-        select(Installment).where(Installment.loan_id == loan_id, Installment.settled_on.is_(None))
+        select(Installment).where(
+            Installment.loan_id == loan_id, Installment.settled_on.is_(None), Installment.due_on <= as_of
+        )
     ):
         out["principal"] += i.principal_due - i.principal_paid
         out["interest"] += i.interest_due - i.interest_paid
@@ -80,7 +83,7 @@ def propose_referral(
     if case.stage == "legal":
         raise Conflict(f"Case {case.id} is already with legal.")
     loan = session.get(Loan, case.loan_id)
-    arrears = _arrears(session, loan.id)
+    arrears = _arrears(session, loan.id, business_date)
     claim = (
         claim_amount
         if claim_amount is not None
@@ -163,7 +166,7 @@ def propose_write_off(
             f"Loan {loan.external_id} is {loan.status.value}; only an active loan can be written off."
         )
     case = session.scalar(select(Case).where(Case.loan_id == loan.id, Case.is_open.is_(True)))
-    arrears = _arrears(session, loan.id)
+    arrears = _arrears(session, loan.id, business_date)
     amount = loan.outstanding_principal + arrears["interest"] + arrears["penalty"]
     payload = {
         "reason": reason,
@@ -274,7 +277,7 @@ def _notices(session: Session, case_id: int) -> list[dict[str, Any]] | None:
     return [{k: str(v) for k, v in r.items() if k in keep and v is not None} for r in rows]
 
 
-def build_dossier(session: Session, case: Case) -> dict[str, Any]:
+def build_dossier(session: Session, case: Case, as_of: dt.date) -> dict[str, Any]:
     loan = session.get(Loan, case.loan_id)
     borrower = session.get(Borrower, case.borrower_id)
     contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.borrower_id == borrower.id))}
@@ -302,7 +305,7 @@ def build_dossier(session: Session, case: Case) -> dict[str, Any]:
         "loan": loan,
         "borrower": borrower,
         "contacts": list(contacts.values()),
-        "arrears": _arrears(session, loan.id),
+        "arrears": _arrears(session, loan.id, as_of),
         "installments": list(
             session.scalars(
                 select(Installment)
