@@ -25,8 +25,14 @@ TERMS = {
 
 
 def _setup(session, settings, users, client):
-    low = create_user(session, username="sup_low", password=PASSWORD, role=Role.supervisor, team="east",
-                      approval_limit=Decimal("50000"))
+    low = create_user(
+        session,
+        username="sup_low",
+        password=PASSWORD,
+        role=Role.supervisor,
+        team="east",
+        approval_limit=Decimal("50000"),
+    )
     loan = overdue_loan(session, settings)  # outstanding principal 200,000; DPD 45
     case = case_in_stage(session, loan, "phone_reminder", assignee_id=users["collector"].id)
     session.commit()
@@ -34,29 +40,40 @@ def _setup(session, settings, users, client):
 
 
 def _propose(client, auth, case_id):
-    r = client.post(f"/api/v1/cases/{case_id}/restructuring", json={"terms": TERMS, "comment": "cash squeeze"},
-                    headers=auth("collector"))
+    r = client.post(
+        f"/api/v1/cases/{case_id}/restructuring",
+        json={"terms": TERMS, "comment": "cash squeeze"},
+        headers=auth("collector"),
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
 
 def test_collector_proposes_maker_cannot_approve_low_limit_cannot_qualified_approves(
-        session, settings, client, auth, users):
+    session, settings, client, auth, users
+):
     loan, case, low, low_h = _setup(session, settings, users, client)
     p = _propose(client, auth, case.id)
-    assert (p["kind"], p["state"], p["amount"], p["maker"]) == ("restructuring", "submitted", "200000.00",
-                                                                "collector1")
+    assert (p["kind"], p["state"], p["amount"], p["maker"]) == (
+        "restructuring",
+        "submitted",
+        "200000.00",
+        "collector1",
+    )
     plan = p["payload"]["plan"]
     assert plan["types"] == ["term_extension", "new_installment_plan"]
     assert plan["totals"]["new"]["principal"] == "200000.00"
     assert plan["totals"]["old"]["principal"] == "200000.00"
     assert plan["new_schedule"][0]["interest"] == "2725.00"  # 725.00 this month + 2,000.00 arrears
     assert p["payload"]["came_from_stage"] == "phone_reminder"
-    assert client.get(f"/api/v1/cases/{case.id}", headers=auth("collector")).json()["stage"] == "restructuring"
+    assert (
+        client.get(f"/api/v1/cases/{case.id}", headers=auth("collector")).json()["stage"] == "restructuring"
+    )
 
     # the maker cannot approve their own proposal
-    r = client.post(f"/api/v1/approvals/{p['id']}/approve", json={"version": p["version"]},
-                    headers=auth("collector"))
+    r = client.post(
+        f"/api/v1/approvals/{p['id']}/approve", json={"version": p["version"]}, headers=auth("collector")
+    )
     assert r.status_code == 403 and "maker-checker" in r.json()["detail"]
     # a supervisor with a 50,000 limit cannot approve 200,000; the message names the limit needed
     r = client.post(f"/api/v1/approvals/{p['id']}/approve", json={"version": p["version"]}, headers=low_h)
@@ -69,8 +86,11 @@ def test_collector_proposes_maker_cannot_approve_low_limit_cannot_qualified_appr
     assert [(i["id"], i["can_decide"]) for i in inbox] == [(p["id"], True)]
     assert client.get("/api/v1/approvals", headers=low_h).json()[0]["can_decide"] is False
 
-    r = client.post(f"/api/v1/approvals/{p['id']}/approve", json={"version": p["version"], "comment": "ok"},
-                    headers=auth("supervisor"))
+    r = client.post(
+        f"/api/v1/approvals/{p['id']}/approve",
+        json={"version": p["version"], "comment": "ok"},
+        headers=auth("supervisor"),
+    )
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["state"] == "approved"
@@ -81,8 +101,9 @@ def test_collector_proposes_maker_cannot_approve_low_limit_cannot_qualified_appr
     session.expire_all()
     lo = session.get(Loan, loan.id)
     assert (lo.restructured, lo.restructure_count, str(lo.maturity_on), lo.dpd) == (True, 1, "2027-04-01", 0)
-    insts = session.scalars(select(Installment).where(Installment.loan_id == loan.id)
-                            .order_by(Installment.seq)).all()
+    insts = session.scalars(
+        select(Installment).where(Installment.loan_id == loan.id).order_by(Installment.seq)
+    ).all()
     assert len(insts) == 12 and insts[0].due_on.isoformat() == "2026-05-01"
     assert sum(i.principal_due for i in insts) == Decimal("200000.00")
     assert insts[-1].principal_due == Decimal("16666.74") and insts[0].principal_due == Decimal("16666.66")
@@ -95,9 +116,11 @@ def test_collector_proposes_maker_cannot_approve_low_limit_cannot_qualified_appr
     assert (c["stage"], c["is_open"]) == ("restructured", False)
 
     # every approval action: audit log and case timeline
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "approval_proposal",
-                                                              AuditEvent.entity_id == str(p["id"]))
-                              .order_by(AuditEvent.id)).all()
+    actions = session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.entity == "approval_proposal", AuditEvent.entity_id == str(p["id"]))
+        .order_by(AuditEvent.id)
+    ).all()
     assert actions == ["approval.created", "approval.submitted", "approval.approved"]
     tl = client.get(f"/api/v1/cases/{case.id}/timeline", headers=auth("supervisor")).json()
     approval_items = [i for i in tl if i["kind"] == "approval"]
@@ -120,9 +143,11 @@ def test_rejection_returns_case_to_where_it_came_from(session, settings, client,
     assert r.status_code == 403 and "200,000.00" in r.json()["detail"]
     r = client.post(f"/api/v1/approvals/{p['id']}/reject", json={}, headers=auth("supervisor"))
     assert r.status_code == 422  # a rejection needs a reason
-    r = client.post(f"/api/v1/approvals/{p['id']}/reject",
-                    json={"version": p["version"], "comment": "cash-flow forecast not credible"},
-                    headers=auth("supervisor"))
+    r = client.post(
+        f"/api/v1/approvals/{p['id']}/reject",
+        json={"version": p["version"], "comment": "cash-flow forecast not credible"},
+        headers=auth("supervisor"),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "rejected"
 
@@ -135,16 +160,21 @@ def test_rejection_returns_case_to_where_it_came_from(session, settings, client,
     assert (c["stage"], c["is_open"]) == ("phone_reminder", True)
     tl = client.get(f"/api/v1/cases/{case.id}/timeline", headers=auth("supervisor")).json()
     back = [i for i in tl if i["kind"] == "stage_change"][-1]
-    assert back["data"]["trigger"] == "de_escalate" and "cash-flow forecast not credible" in back["data"]["reason"]
+    assert (
+        back["data"]["trigger"] == "de_escalate"
+        and "cash-flow forecast not credible" in back["data"]["reason"]
+    )
     rejected = [i for i in tl if i["kind"] == "approval" and i["data"]["decision"] == "rejected"]
     assert len(rejected) == 1 and "cash-flow forecast not credible" in rejected[0]["title"]
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "approval_proposal")
-                              .order_by(AuditEvent.id)).all()
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.entity == "approval_proposal").order_by(AuditEvent.id)
+    ).all()
     assert actions == ["approval.created", "approval.submitted", "approval.rejected"]
 
 
-def test_admin_maker_cannot_approve_own_and_second_approval_above_threshold(session, settings, client, auth,
-                                                                            users):
+def test_admin_maker_cannot_approve_own_and_second_approval_above_threshold(
+    session, settings, client, auth, users
+):
     settings.approvals.second_approval_above = Decimal("100000")
     loan, case, low, low_h = _setup(session, settings, users, client)
     r = client.post(f"/api/v1/cases/{case.id}/restructuring", json={"terms": TERMS}, headers=auth("admin"))
@@ -153,17 +183,24 @@ def test_admin_maker_cannot_approve_own_and_second_approval_above_threshold(sess
     assert p["approvals_required"] == 2
     r = client.post(f"/api/v1/approvals/{p['id']}/approve", json={}, headers=auth("admin"))
     assert r.status_code == 403 and "administrators included" in r.json()["detail"]
-    r = client.post(f"/api/v1/approvals/{p['id']}/approve", json={"comment": "first"}, headers=auth("supervisor"))
+    r = client.post(
+        f"/api/v1/approvals/{p['id']}/approve", json={"comment": "first"}, headers=auth("supervisor")
+    )
     assert r.status_code == 200 and (r.json()["state"], r.json()["approvals_received"]) == ("submitted", 1)
     r = client.post(f"/api/v1/approvals/{p['id']}/approve", json={}, headers=auth("supervisor"))
     assert r.status_code == 403 and "someone else" in r.json()["detail"]
     create_user(session, username="sup_two", password=PASSWORD, role=Role.supervisor, team="east")
     session.commit()
-    r = client.post(f"/api/v1/approvals/{p['id']}/approve", json={"comment": "second"},
-                    headers=token_for(client, "sup_two"))
+    r = client.post(
+        f"/api/v1/approvals/{p['id']}/approve",
+        json={"comment": "second"},
+        headers=token_for(client, "sup_two"),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "approved"
-    assert client.get(f"/api/v1/cases/{case.id}", headers=auth("supervisor")).json()["stage"] == "restructured"
+    assert (
+        client.get(f"/api/v1/cases/{case.id}", headers=auth("supervisor")).json()["stage"] == "restructured"
+    )
 
 
 def test_inbox_filters_and_overdue_flag(session, settings, client, auth, users, clock):
@@ -172,7 +209,9 @@ def test_inbox_filters_and_overdue_flag(session, settings, client, auth, users, 
     sup = auth("supervisor")
     assert client.get("/api/v1/approvals?kind=write_off", headers=sup).json() == []
     assert client.get("/api/v1/approvals?min_amount=300000", headers=sup).json() == []
-    assert [i["id"] for i in client.get("/api/v1/approvals?max_amount=200000", headers=sup).json()] == [p["id"]]
+    assert [i["id"] for i in client.get("/api/v1/approvals?max_amount=200000", headers=sup).json()] == [
+        p["id"]
+    ]
     assert client.get("/api/v1/approvals?min_age_hours=1", headers=sup).json() == []
     row = client.get("/api/v1/approvals", headers=sup).json()[0]
     assert row["overdue"] is False
@@ -180,7 +219,8 @@ def test_inbox_filters_and_overdue_flag(session, settings, client, auth, users, 
     row = client.get("/api/v1/approvals?overdue_only=true", headers=sup).json()[0]
     assert row["overdue"] is True and row["age_hours"] > settings.approvals.pending_alert_hours
     # the maker withdraws: it leaves the inbox and the trail says so
-    r = client.post(f"/api/v1/approvals/{p['id']}/withdraw", json={"comment": "borrower paid"},
-                    headers=auth("collector"))
+    r = client.post(
+        f"/api/v1/approvals/{p['id']}/withdraw", json={"comment": "borrower paid"}, headers=auth("collector")
+    )
     assert r.status_code == 200 and r.json()["state"] == "withdrawn"
     assert client.get("/api/v1/approvals", headers=sup).json() == []

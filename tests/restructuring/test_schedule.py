@@ -24,9 +24,15 @@ from collections_svc.restructuring import schedule as sched
 def test_principal_sums_exactly_and_nothing_negative(cents, rate_ppm, method, count, freq, grace_frac):
     principal = Decimal(cents) / 100
     grace = int((count - 1) * grace_frac)
-    rows = sched.generate(principal=principal, annual_rate=Decimal(rate_ppm) / 1_000_000, method=method,
-                          first_due_on=dt.date(2026, 1, 31), count=count, frequency_months=freq,
-                          grace_periods=grace)
+    rows = sched.generate(
+        principal=principal,
+        annual_rate=Decimal(rate_ppm) / 1_000_000,
+        method=method,
+        first_due_on=dt.date(2026, 1, 31),
+        count=count,
+        frequency_months=freq,
+        grace_periods=grace,
+    )
     assert len(rows) == count
     assert sum(r.principal for r in rows) == principal
     assert all(r.principal >= 0 and r.interest >= 0 for r in rows)
@@ -37,8 +43,13 @@ def test_principal_sums_exactly_and_nothing_negative(cents, rate_ppm, method, co
 
 def test_equal_installment_known_figures():
     # 120,000 over 12 months at 12%: annuity 10,661.85; the last one absorbs the rounding
-    rows = sched.generate(principal=Decimal("120000"), annual_rate=Decimal("0.12"), method="equal_installment",
-                          first_due_on=dt.date(2026, 1, 15), count=12)
+    rows = sched.generate(
+        principal=Decimal("120000"),
+        annual_rate=Decimal("0.12"),
+        method="equal_installment",
+        first_due_on=dt.date(2026, 1, 15),
+        count=12,
+    )
     assert rows[0].interest == Decimal("1200.00") and rows[0].total == Decimal("10661.85")
     assert all(r.total == Decimal("10661.85") for r in rows[:-1])
     assert abs(rows[-1].total - Decimal("10661.85")) <= Decimal("0.10")
@@ -46,18 +57,35 @@ def test_equal_installment_known_figures():
 
 
 def test_bullet_and_custom():
-    rows = sched.generate(principal=Decimal("1000"), annual_rate=Decimal("0.06"), method="bullet",
-                          first_due_on=dt.date(2026, 3, 31), count=3, frequency_months=3)
+    rows = sched.generate(
+        principal=Decimal("1000"),
+        annual_rate=Decimal("0.06"),
+        method="bullet",
+        first_due_on=dt.date(2026, 3, 31),
+        count=3,
+        frequency_months=3,
+    )
     assert [str(r.due_on) for r in rows] == ["2026-03-31", "2026-06-30", "2026-09-30"]
     assert [r.principal for r in rows] == [0, 0, Decimal("1000")] and rows[0].interest == Decimal("15.00")
     custom = [(dt.date(2026, 5, 1), Decimal("400")), (dt.date(2026, 9, 1), Decimal("600"))]
-    rows = sched.generate(principal=Decimal("1000"), annual_rate=Decimal("0.06"), method="custom",
-                          first_due_on=dt.date(2026, 5, 1), count=2, custom_principal=custom)
+    rows = sched.generate(
+        principal=Decimal("1000"),
+        annual_rate=Decimal("0.06"),
+        method="custom",
+        first_due_on=dt.date(2026, 5, 1),
+        count=2,
+        custom_principal=custom,
+    )
     assert [r.principal for r in rows] == [Decimal("400"), Decimal("600")]
     with pytest.raises(sched.ScheduleError, match="sum to 900"):
-        sched.generate(principal=Decimal("1000"), annual_rate=Decimal("0.06"), method="custom",
-                       first_due_on=dt.date(2026, 5, 1), count=2,
-                       custom_principal=[(dt.date(2026, 5, 1), Decimal("300")), (dt.date(2026, 9, 1), Decimal("600"))])
+        sched.generate(
+            principal=Decimal("1000"),
+            annual_rate=Decimal("0.06"),
+            method="custom",
+            first_due_on=dt.date(2026, 5, 1),
+            count=2,
+            custom_principal=[(dt.date(2026, 5, 1), Decimal("300")), (dt.date(2026, 9, 1), Decimal("600"))],
+        )
 
 
 def test_npv_discounts_later_money():

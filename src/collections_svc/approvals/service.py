@@ -495,8 +495,9 @@ def _timeline(session: Session, case: Case) -> Iterable[cases_service.TimelineIt
 # --- built-in kind: de_escalation (move a case back, approved by a supervisor) -------------------
 
 
-def _de_escalate(session: Session, settings: Settings, p: Proposal, actor: Actor,
-                 business_date: dt.date) -> dict[str, Any]:
+def _de_escalate(
+    session: Session, settings: Settings, p: Proposal, actor: Actor, business_date: dt.date
+) -> dict[str, Any]:
     from collections_svc import states  # late import: states imports cases
 
     case = session.get(Case, p.case_id) if p.case_id else None
@@ -504,8 +505,16 @@ def _de_escalate(session: Session, settings: Settings, p: Proposal, actor: Actor
         raise ValidationFailed("A de-escalation proposal needs a case.")
     target = p.payload.get("target")
     reason = p.payload.get("reason") or p.title
-    states.fire(session, case, "de_escalate", actor=actor, business_date=business_date,
-                reason=f"de-escalation #{p.id} approved: {reason}", target=target, proposal_id=p.id)
+    states.fire(
+        session,
+        case,
+        "de_escalate",
+        actor=actor,
+        business_date=business_date,
+        reason=f"de-escalation #{p.id} approved: {reason}",
+        target=target,
+        proposal_id=p.id,
+    )
     return {"case_stage": case.stage}
 
 

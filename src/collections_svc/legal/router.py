@@ -47,35 +47,66 @@ def _load_lc(session, legal_case_id: int, user: User) -> LegalCase:
     return lc
 
 
-@router.post("/cases/{case_id}/legal-referral", response_model=ProposalDetail, status_code=201,
-             summary="Propose referring the case to litigation (maker-checker)")
+@router.post(
+    "/cases/{case_id}/legal-referral",
+    response_model=ProposalDetail,
+    status_code=201,
+    summary="Propose referring the case to litigation (maker-checker)",
+)
 def propose_referral(case_id: int, body: ReferralIn, request: Request, session: DbSession, user: Worker):
     settings, now, today = _ctx(request)
     actor = actor_of(user)
     case = cases_service.get_case(session, case_id, actor, for_update=True)
     cases_service.check_version(case, body.version)
-    p = service.propose_referral(session, settings, actor, case, reason=body.reason,
-                                 claim_amount=body.claim_amount, body_type=body.body_type,
-                                 body_name=body.body_name, business_date=today, now=now)
+    p = service.propose_referral(
+        session,
+        settings,
+        actor,
+        case,
+        reason=body.reason,
+        claim_amount=body.claim_amount,
+        body_type=body.body_type,
+        body_name=body.body_name,
+        business_date=today,
+        now=now,
+    )
     return out(session, settings, p, user, now, detail=True)
 
 
-@router.get("/cases/{case_id}/legal-dossier.pdf", summary="The referral dossier as one PDF",
-            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/cases/{case_id}/legal-dossier.pdf",
+    summary="The referral dossier as one PDF",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 def dossier_pdf(case_id: int, request: Request, session: DbSession, user: Staff):
     settings, _, today = _ctx(request)
     case = cases_service.get_case(session, case_id, actor_of(user))
     pdf = service.render_dossier_pdf(service.build_dossier(session, case, today), settings, today)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="dossier-case-{case.id}.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="dossier-case-{case.id}.pdf"'},
+    )
 
 
-@router.post("/loans/{loan_id}/write-off", response_model=ProposalDetail, status_code=201,
-             summary="Propose writing the loan off (核销; maker-checker)")
+@router.post(
+    "/loans/{loan_id}/write-off",
+    response_model=ProposalDetail,
+    status_code=201,
+    summary="Propose writing the loan off (核销; maker-checker)",
+)
 def propose_write_off(loan_id: int, body: WriteOffIn, request: Request, session: DbSession, user: Worker):
     settings, now, today = _ctx(request)
-    p = service.propose_write_off(session, settings, actor_of(user), get_loan(session, loan_id),
-                                  reason=body.reason, business_date=today, now=now)
+    p = service.propose_write_off(
+        session,
+        settings,
+        actor_of(user),
+        get_loan(session, loan_id),
+        reason=body.reason,
+        business_date=today,
+        now=now,
+    )
     return out(session, settings, p, user, now, detail=True)
 
 
@@ -100,8 +131,11 @@ def get_case(legal_case_id: int, session: DbSession, user: Reader):
     return _lc_out(_load_lc(session, legal_case_id, user))
 
 
-@router.patch("/legal/cases/{legal_case_id}", response_model=LegalCaseOut,
-              summary="Update court/arbitration body, case number, filing, judgment ...")
+@router.patch(
+    "/legal/cases/{legal_case_id}",
+    response_model=LegalCaseOut,
+    summary="Update court/arbitration body, case number, filing, judgment ...",
+)
 def update_case(legal_case_id: int, body: LegalCaseUpdate, session: DbSession, user: Worker):
     lc = _load_lc(session, legal_case_id, user)
     values = body.model_dump(exclude_unset=True, exclude={"version"})
@@ -109,8 +143,12 @@ def update_case(legal_case_id: int, body: LegalCaseUpdate, session: DbSession, u
     return _lc_out(lc)
 
 
-@router.post("/legal/cases/{legal_case_id}/events", response_model=LegalEventOut, status_code=201,
-             summary="Record a hearing, claim, judgment, enforcement step, recovery, cost or deadline")
+@router.post(
+    "/legal/cases/{legal_case_id}/events",
+    response_model=LegalEventOut,
+    status_code=201,
+    summary="Record a hearing, claim, judgment, enforcement step, recovery, cost or deadline",
+)
 def add_event(legal_case_id: int, body: LegalEventIn, session: DbSession, user: Worker):
     lc = _load_lc(session, legal_case_id, user)
     return service.add_legal_event(session, lc, actor_of(user), **body.model_dump())

@@ -36,8 +36,9 @@ class LegalCaseUpdate(BaseModel):
 
 
 class LegalEventIn(BaseModel):
-    kind: Literal["filing", "hearing", "claim", "judgment", "enforcement_step", "recovery", "cost", "deadline",
-                  "note"]
+    kind: Literal[
+        "filing", "hearing", "claim", "judgment", "enforcement_step", "recovery", "cost", "deadline", "note"
+    ]
     on: dt.date
     amount: Decimal | None = Amount
     deadline_on: dt.date | None = None

@@ -396,7 +396,7 @@ th { background: #eee; text-align: left; } td.n { text-align: right; white-space
 {% for d in decisions %}<tr><td>{{ d.proposal_id }}</td><td>{{ d.decision }}</td><td>{{ d.actor }}</td><td>{{ d.at.strftime("%Y-%m-%d %H:%M") }} UTC</td><td>{{ d.comment or "" }}</td></tr>{% endfor %}
 </table>{% else %}<p>无 None.</p>{% endif %}
 </body></html>
-"""
+"""  # noqa: E501 - HTML template lines
 
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 

@@ -249,9 +249,9 @@ def build_plan(session: Session, loan: Loan, terms: Terms) -> dict[str, Any]:
             {
                 "rule": "CN-RST-04",
                 "message": (
-                    f"The loan is still in the observation period of restructuring #{obs.restructuring_no} (until "
-                    f"{obs.ends_on}); restructuring it again sets its classification floor at 可疑 doubtful and "
-                    "restarts the observation period."
+                    f"The loan is still in the observation period of restructuring "
+                    f"#{obs.restructuring_no} (until {obs.ends_on}); restructuring it again sets its "
+                    "classification floor at 可疑 doubtful and restarts the observation period."
                 ),
             }
         )
