@@ -18,12 +18,19 @@ from collections_svc.auth.service import actor_of
 from collections_svc.cases import service as cases_service
 from collections_svc.common.clock import business_date
 from collections_svc.config import Settings
+from collections_svc.errors import ValidationFailed
 
 # Importing these registers what an approval of their kinds does (handlers run inside approve/reject).
 from collections_svc.legal import service as _legal  # noqa: F401
 from collections_svc.restructuring import service as _restructuring  # noqa: F401
 
 router = APIRouter(prefix="/api/v1", tags=["approvals"])
+# Kinds whose payload is built and checked by their own endpoint (never through the generic one).
+DEDICATED = {
+    "restructuring": "POST /api/v1/cases/{case_id}/restructuring",
+    "legal_referral": "POST /api/v1/cases/{case_id}/legal-referral",
+    "write_off": "POST /api/v1/loans/{loan_id}/write-off",
+}
 Reader = Annotated[User, Depends(allow(*READERS))]
 Staff = Annotated[User, Depends(allow(*STAFF))]
 
@@ -110,6 +117,11 @@ def get_one(proposal_id: int, request: Request, session: DbSession, user: Reader
 )
 def create(body: ProposalCreate, request: Request, session: DbSession, user: Staff):
     settings, now, today = _ctx(request)
+    if body.kind in DEDICATED:
+        raise ValidationFailed(
+            f"A {body.kind.replace('_', ' ')} proposal is made with {DEDICATED[body.kind]}.",
+            errors=[{"field": "kind", "message": "use the dedicated endpoint"}],
+        )
     if body.case_id is not None:
         cases_service.get_case(session, body.case_id, actor_of(user))
     p = service.create_proposal(
