@@ -224,3 +224,21 @@ def test_inbox_filters_and_overdue_flag(session, settings, client, auth, users, 
     )
     assert r.status_code == 200 and r.json()["state"] == "withdrawn"
     assert client.get("/api/v1/approvals", headers=sup).json() == []
+
+
+def test_approval_refused_when_the_loan_changed_since_the_proposal(session, settings, client, auth, users):
+    from tests.factories import pay
+
+    loan, case, low, low_h = _setup(session, settings, users, client)
+    p = _propose(client, auth, case.id)
+    pay(session, settings, session.get(Loan, loan.id), "52000.00", "2026-04-01")  # 2,000 interest + 50,000
+    session.commit()
+    r = client.post(f"/api/v1/approvals/{p['id']}/approve", json={}, headers=auth("supervisor"))
+    assert r.status_code == 409 and "withdraw the proposal and propose again" in r.json()["detail"]
+    got = client.get(f"/api/v1/approvals/{p['id']}", headers=auth("supervisor")).json()
+    assert got["state"] == "submitted" and [d["decision"] for d in got["decisions"]] == [
+        "created",
+        "submitted",
+    ]
+    session.expire_all()
+    assert session.get(Loan, loan.id).restructure_count == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from decimal import Decimal
 
 from pypdf import PdfReader
@@ -13,6 +14,7 @@ from collections_svc.loans.models import Contact, Loan, LoanStatus
 from tests.cases.helpers import case_in_stage, overdue_loan
 from tests.factories import pay
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 NOTES = [
     "第一次致电：财务总监称资金紧张",
     "第二次致电：无人接听",
@@ -22,7 +24,8 @@ NOTES = [
 ]
 
 
-def test_referral_dossier_pdf_and_legal_tracking(session, settings, client, auth, users):
+def test_referral_dossier_pdf_and_legal_tracking(session, settings, client, auth, users, tmp_path):
+    settings.attachments_dir = str(tmp_path / "att")
     loan = overdue_loan(session, settings)
     case = case_in_stage(session, loan, "visit", assignee_id=users["collector"].id)
     contact = session.scalars(select(Contact).where(Contact.borrower_id == loan.borrower_id)).first()
@@ -37,6 +40,31 @@ def test_referral_dossier_pdf_and_legal_tracking(session, settings, client, auth
             body["promise"] = {"amount": "30000.00", "due_on": "2026-04-30"}
         r = client.post(f"/api/v1/cases/{case.id}/contacts", headers=col, json=body)
         assert r.status_code == 201, r.text
+
+    r = client.post(
+        f"/api/v1/cases/{case.id}/visits",
+        headers=col,
+        json={"scheduled_on": "2026-04-01", "address": "上海市浦东新区张江路1号"},
+    )
+    assert r.status_code == 201, r.text
+    visit = r.json()
+    r = client.post(
+        f"/api/v1/visits/{visit['id']}/report",
+        headers=col,
+        json={
+            "findings": "厂区停产，设备已抵押",
+            "operating_status": "suspended",
+            "collateral_status": "intact",
+            "version": visit["version"],
+        },
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        f"/api/v1/visits/{visit['id']}/attachments",
+        headers=col,
+        files={"file": ("gate.png", PNG, "image/png")},
+    )
+    assert r.status_code == 201, r.text
 
     r = client.post(
         f"/api/v1/cases/{case.id}/legal-referral",
@@ -63,6 +91,14 @@ def test_referral_dossier_pdf_and_legal_tracking(session, settings, client, auth
     assert "催收联系记录Contactattempts(5)" in flat
     assert "legal_referral" in flat and "submitted" in flat  # prior approvals, incl. this one
     assert "30000.00" in flat and "2026-04-30" in flat  # the promise
+    assert "厂区停产，设备已抵押" in flat and "gate.png" in flat  # the visit report and its attachment
+    r = client.get(f"/api/v1/cases/{case.id}/legal-dossier.zip", headers=sup)
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        names = z.namelist()
+        assert names[0] == f"dossier-case-{case.id}.pdf" and z.read(names[0]).startswith(b"%PDF-")
+        [att] = [n for n in names if n.startswith("attachments/")]
+        assert att.endswith("gate.png") and z.read(att) == PNG
 
     # the maker cannot approve; the supervisor does: the case moves to legal, a legal case opens
     assert client.post(f"/api/v1/approvals/{p['id']}/approve", json={}, headers=col).status_code == 403
@@ -111,6 +147,8 @@ def test_referral_dossier_pdf_and_legal_tracking(session, settings, client, auth
         ("上诉期届满，申请强制执行", "2026-07-15", "open"),
     ]
     assert lc["totals"] == {"recovered": "50000.00", "costs": "2500.00", "claims": "0"}
+    due = client.get("/api/v1/legal/tasks?due_by=2026-06-01", headers=col).json()
+    assert [t["title"] for t in due] == ["Attend hearing on 2026-05-20"]
     t = lc["tasks"][0]
     r = client.post(f"/api/v1/legal/tasks/{t['id']}/done", headers=col, json={"version": t["version"]})
     assert r.status_code == 200 and r.json()["status"] == "done"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -88,6 +89,38 @@ def dossier_pdf(case_id: int, request: Request, session: DbSession, user: Staff)
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="dossier-case-{case.id}.pdf"'},
     )
+
+
+@router.get(
+    "/cases/{case_id}/legal-dossier.zip",
+    summary="The dossier PDF with all visit attachments (zip)",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def dossier_zip(case_id: int, request: Request, session: DbSession, user: Staff):
+    settings, _, today = _ctx(request)
+    case = cases_service.get_case(session, case_id, actor_of(user))
+    data = service.dossier_zip(service.build_dossier(session, case, today), settings, today)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="dossier-case-{case.id}.zip"'},
+    )
+
+
+@router.get("/legal/tasks", response_model=list[LegalTaskOut], summary="Open legal tasks due by a date")
+def tasks_due(request: Request, session: DbSession, user: Reader, due_by: dt.date | None = None):
+    _, _, today = _ctx(request)
+    actor = actor_of(user)
+    out_rows = []
+    for t in service.open_tasks_due(session, due_by or today):
+        lc = session.get(LegalCase, t.legal_case_id)
+        try:
+            cases_service.get_case(session, lc.case_id, actor)
+        except NotFound:
+            continue
+        out_rows.append(t)
+    return out_rows
 
 
 @router.post(

@@ -413,6 +413,29 @@ def render_dossier_pdf(dossier: dict[str, Any], settings: Settings, generated_on
     return HTML(string=render_dossier_html(dossier, settings, generated_on)).write_pdf()
 
 
+def dossier_zip(dossier: dict[str, Any], settings: Settings, generated_on: dt.date) -> bytes:
+    """The dossier PDF plus every visit attachment (``attachments/<visit id>/<file>``) in one zip."""
+    import io
+    import zipfile
+
+    from collections_svc.cases.service import attachment_path
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            f"dossier-case-{dossier['case'].id}.pdf", render_dossier_pdf(dossier, settings, generated_on)
+        )
+        for v in dossier["visits"]:
+            for a in v.attachments:
+                path = attachment_path(settings.attachments_dir, a)
+                name = f"attachments/visit-{v.id}/{a.id}-{a.filename}"
+                if path.is_file():
+                    z.write(path, name)
+                else:
+                    z.writestr(name + ".MISSING.txt", f"file not found in storage (sha256 {a.sha256})")
+    return buf.getvalue()
+
+
 # --- legal case tracking -------------------------------------------------------------------------
 
 

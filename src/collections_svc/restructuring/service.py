@@ -564,7 +564,7 @@ approvals.register_kind(
 
 
 def check_observations(
-    session: Session, business_date: dt.date, *, actor: Actor = SYSTEM, settings: Settings | None = None
+    session: Session, business_date: dt.date, *, actor: Actor = SYSTEM
 ) -> list[dict[str, Any]]:
     """Run after the DPD pass of ``business_date``. For every active observation period:
 
