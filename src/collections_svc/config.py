@@ -103,6 +103,19 @@ class TwilioSettings(BaseModel):
     api_base_url: str = ""
 
 
+class ApprovalSettings(BaseModel):
+    # Maker-checker authority by outstanding principal (currency units). A user's own
+    # ``app_user.approval_limit`` wins over the role default; a role missing here may not approve.
+    role_limits: dict[str, Decimal] = Field(
+        default_factory=lambda: {"supervisor": Decimal("5000000"), "admin": Decimal("50000000")})
+    # Above this outstanding principal a second, different approver is needed (None = never).
+    second_approval_above: Decimal | None = Decimal("20000000")
+    # Submitted proposals older than this are flagged in the inbox.
+    pending_alert_hours: int = 48
+    # Submitted proposals older than this expire (``approvals.service.expire_stale``).
+    expire_after_days: int = 30
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COLLECTIONS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -117,6 +130,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     classification: ClassificationSettings = Field(default_factory=ClassificationSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     attachments_dir: str = "./var/attachments"

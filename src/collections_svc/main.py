@@ -13,19 +13,26 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from collections_svc import __version__
+from collections_svc.approvals.router import router as approvals_router
 from collections_svc.audit.router import router as audit_router
 from collections_svc.auth.router import router as auth_router
+from collections_svc.cases.router import router as cases_router
 from collections_svc.common.clock import Clock, SystemClock
 from collections_svc.common.context import actor_var, request_id_var
 from collections_svc.config import Settings, get_settings
 from collections_svc.db import make_engine, make_sessionmaker
 from collections_svc.errors import install_error_handlers
 from collections_svc.imports.router import router as imports_router
+from collections_svc.legal.router import router as legal_router
 from collections_svc.loans.router import router as loans_router
 from collections_svc.monitoring.router import router as monitoring_router
+from collections_svc.restructuring.router import router as restructuring_router
 
 log = logging.getLogger("collections_svc.http")
-ROUTERS = [auth_router, audit_router, loans_router, imports_router, monitoring_router]
+ROUTERS = [
+    auth_router, audit_router, loans_router, imports_router, cases_router, approvals_router,
+    restructuring_router, legal_router, monitoring_router,
+]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,

@@ -6,5 +6,8 @@ from collections_svc.db import Base
 from collections_svc.loans import models as _loans  # noqa: F401
 
 metadata = Base.metadata
+from collections_svc.approvals import models as _approvals  # noqa: F401,E402
 from collections_svc.cases import models as _cases  # noqa: F401,E402
 from collections_svc.monitoring import models as _monitoring  # noqa: F401,E402
+from collections_svc.legal import models as _legal  # noqa: F401,E402
+from collections_svc.restructuring import models as _restructuring  # noqa: F401,E402

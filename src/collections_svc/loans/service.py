@@ -244,6 +244,8 @@ def record_payment(session: Session, settings: Settings, p: PaymentIn, actor: Ac
                   "unapplied": str(pay.unapplied)})
     if loan.status == LoanStatus.active:
         dpd.run_dpd(session, business_date, settings.dpd, loan_ids=[loan.id])
+    from collections_svc.cases import service as cases_service  # late import: cases depends on loans
+    cases_service.on_payment(session, loan, business_date, actor)
     return pay, True
 
 
