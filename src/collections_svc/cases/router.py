@@ -4,9 +4,10 @@ Collectors see and act on their own and their team's cases only (checked per obj
 case is a 404); supervisors, admins, risk officers and auditors see all. Writes need collector,
 supervisor or admin. Every stage change goes through ``states.fire``.
 
-Queue priority score (higher = call first), computed in SQL:
+Queue priority score (higher = call first), stored on the case by ``cases.service.refresh_priorities``:
     min(dpd, 360) + min(overdue amount in units of 10,000, 300) + 25 * broken promises
-(classification weight joins once the monitoring package stores a loan classification).
+(classification weight joins once the monitoring package stores a loan classification). The queue reads
+open cases in index order of this score, so a page costs the same with 100 or 100,000 open cases.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy import BigInteger, and_, exists, or_, select, type_coerce
-from sqlalchemy import case as sql_case
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -69,7 +69,7 @@ from collections_svc.cases.schemas import (
     VisitReportIn,
 )
 from collections_svc.common.clock import business_date
-from collections_svc.common.pagination import Page, paginate
+from collections_svc.common.pagination import Page
 from collections_svc.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
 from collections_svc.loans.models import Borrower, Loan
 from collections_svc.states.diagram import render_mermaid
@@ -169,15 +169,6 @@ def lifecycle(_: Reader):
     )
 
 
-def _priority_expr():
-    overdue_units = type_coerce(Loan.overdue_amount, BigInteger) / 1_000_000  # cents -> units of 10,000
-    return (
-        sql_case((Loan.dpd > 360, 360), else_=Loan.dpd)
-        + sql_case((overdue_units > 300, 300), else_=overdue_units)
-        + 25 * Case.broken_promises
-    )
-
-
 def _held_expr(today: dt.date):
     return exists().where(
         CaseHold.case_id == Case.id,
@@ -215,8 +206,50 @@ def queue(
     size: int = Query(50, ge=1, le=500),
 ):
     today = _today(request)
-    prio = _priority_expr().label("priority")
-    held = _held_expr(today).label("on_hold")
+    filters = []
+    needs_loan = False
+    if user.role == Role.collector:
+        filters.append(or_(Case.assignee_id == user.id, and_(Case.team.is_not(None), Case.team == user.team)))
+    if status != "all":
+        filters.append(Case.is_open.is_(status == "open"))
+    if stage:
+        filters.append(Case.stage.in_(stage))
+    if mine:
+        filters.append(Case.assignee_id == user.id)
+    if assignee_id is not None:
+        filters.append(Case.assignee_id == assignee_id)
+    if team:
+        filters.append(Case.team == team)
+    if next_action_by is not None:
+        filters.append(Case.next_action_on <= next_action_by)
+    if on_hold is not None:
+        filters.append(_held_expr(today) if on_hold else ~_held_expr(today))
+    if borrower_id is not None:
+        filters.append(Case.borrower_id == borrower_id)
+    loan_filters = []
+    if bucket:
+        loan_filters.append(Loan.bucket.in_(bucket))
+    if dpd_min is not None:
+        loan_filters.append(Loan.dpd >= dpd_min)
+    if dpd_max is not None:
+        loan_filters.append(Loan.dpd <= dpd_max)
+    if overdue_min is not None:
+        loan_filters.append(Loan.overdue_amount >= overdue_min)
+    if overdue_max is not None:
+        loan_filters.append(Loan.overdue_amount <= overdue_max)
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == "priority":
+        # Stored score (see cases.service.refresh_priorities), read in index order; ties: newest case first.
+        order = [Case.priority.desc(), Case.id.desc()] if desc else [Case.priority.asc(), Case.id.asc()]
+    elif key in SORT_COLUMNS:
+        col = SORT_COLUMNS[key]
+        needs_loan = needs_loan or col.table is Loan.__table__
+        order = [col.desc() if desc else col.asc(), Case.id.asc()]
+    else:
+        raise ValidationFailed(
+            f"Cannot sort by {key!r}.", errors=[{"field": "sort", "message": "unknown column"}]
+        )
     stmt = (
         select(
             Case,
@@ -226,57 +259,31 @@ def queue(
             Loan.dpd,
             Loan.bucket,
             Loan.overdue_amount,
-            prio,
-            held,
         )
         .join(Loan, Loan.id == Case.loan_id)
         .join(Borrower, Borrower.id == Case.borrower_id)
+        .where(*filters, *loan_filters)
+        .order_by(*order)
+        .limit(size)
+        .offset((page - 1) * size)
     )
-    if user.role == Role.collector:
-        stmt = stmt.where(
-            or_(Case.assignee_id == user.id, and_(Case.team.is_not(None), Case.team == user.team))
+    rows = session.execute(stmt).all()
+    count = select(func.count()).select_from(Case)
+    if loan_filters:
+        count = count.join(Loan, Loan.id == Case.loan_id)
+    total = session.scalar(count.where(*filters, *loan_filters)) or 0
+    ids = [r[0].id for r in rows]
+    held_ids = set()
+    if ids:
+        held_ids = set(
+            session.scalars(
+                select(CaseHold.case_id).where(
+                    CaseHold.case_id.in_(ids),
+                    CaseHold.starts_on <= today,
+                    or_(CaseHold.ends_on.is_(None), CaseHold.ends_on > today),
+                )
+            )
         )
-    if status != "all":
-        stmt = stmt.where(Case.is_open.is_(status == "open"))
-    if stage:
-        stmt = stmt.where(Case.stage.in_(stage))
-    if bucket:
-        stmt = stmt.where(Loan.bucket.in_(bucket))
-    if mine:
-        stmt = stmt.where(Case.assignee_id == user.id)
-    if assignee_id is not None:
-        stmt = stmt.where(Case.assignee_id == assignee_id)
-    if team:
-        stmt = stmt.where(Case.team == team)
-    if dpd_min is not None:
-        stmt = stmt.where(Loan.dpd >= dpd_min)
-    if dpd_max is not None:
-        stmt = stmt.where(Loan.dpd <= dpd_max)
-    if overdue_min is not None:
-        stmt = stmt.where(Loan.overdue_amount >= overdue_min)
-    if overdue_max is not None:
-        stmt = stmt.where(Loan.overdue_amount <= overdue_max)
-    if next_action_by is not None:
-        stmt = stmt.where(Case.next_action_on <= next_action_by)
-    if on_hold is not None:
-        stmt = stmt.where(_held_expr(today) if on_hold else ~_held_expr(today))
-    if borrower_id is not None:
-        stmt = stmt.where(Case.borrower_id == borrower_id)
-    desc = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key == "priority":
-        col = prio
-    elif key in SORT_COLUMNS:
-        col = SORT_COLUMNS[key]
-    else:
-        raise ValidationFailed(
-            f"Cannot sort by {key!r}.", errors=[{"field": "sort", "message": "unknown column"}]
-        )
-    order = [col.desc() if desc else col.asc()]
-    if key == "priority":
-        order.append(Case.next_action_on.asc())
-    stmt = stmt.order_by(*order, Case.id)
-    rows, total = paginate(session, stmt, page, size)
     items = [
         QueueRow(
             id=c.id,
@@ -294,11 +301,11 @@ def queue(
             bucket=bkt,
             overdue_amount=od,
             broken_promises=c.broken_promises,
-            on_hold=bool(h),
-            priority=int(p),
+            on_hold=c.id in held_ids,
+            priority=c.priority,
             version=c.version,
         )
-        for c, ext, cno, bname, dpd, bkt, od, p, h in rows
+        for c, ext, cno, bname, dpd, bkt, od in rows
     ]
     return Page[QueueRow](items=items, total=total, page=page, size=size)
 
