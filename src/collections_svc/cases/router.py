@@ -80,6 +80,25 @@ Worker = Annotated[User, Depends(allow(Role.collector, Role.supervisor, Role.adm
 Supervisor = Annotated[User, Depends(allow(Role.supervisor, Role.admin))]
 
 COUNT_CAP = 10_000
+QUEUE_COLUMNS = (
+    Case.id,
+    Case.loan_id,
+    Loan.external_id.label("loan_external_id"),
+    Loan.contract_no,
+    Case.borrower_id,
+    Borrower.name.label("borrower_name"),
+    Case.stage,
+    Case.is_open,
+    Case.assignee_id,
+    Case.team,
+    Case.next_action_on,
+    Loan.dpd,
+    Loan.bucket,
+    Loan.overdue_amount,
+    Case.broken_promises,
+    Case.priority,
+    Case.version,
+)
 
 SORT_COLUMNS = {
     "dpd": Loan.dpd,
@@ -253,15 +272,7 @@ def queue(
             f"Cannot sort by {key!r}.", errors=[{"field": "sort", "message": "unknown column"}]
         )
     stmt = (
-        select(
-            Case,
-            Loan.external_id,
-            Loan.contract_no,
-            Borrower.name,
-            Loan.dpd,
-            Loan.bucket,
-            Loan.overdue_amount,
-        )
+        select(*QUEUE_COLUMNS)
         .join(Loan, Loan.id == Case.loan_id)
         .join(Borrower, Borrower.id == Case.borrower_id)
         .where(*filters, *loan_filters)
@@ -276,29 +287,20 @@ def queue(
         matching = matching.join(Loan, Loan.id == Case.loan_id)
     matching = matching.where(*filters, *loan_filters).limit(COUNT_CAP + 1).subquery()
     total = session.scalar(select(func.count()).select_from(matching)) or 0
-    items = [
-        QueueRow(
-            id=c.id,
-            loan_id=c.loan_id,
-            loan_external_id=ext,
-            contract_no=cno,
-            borrower_id=c.borrower_id,
-            borrower_name=bname,
-            stage=c.stage,
-            is_open=c.is_open,
-            assignee_id=c.assignee_id,
-            team=c.team,
-            next_action_on=c.next_action_on,
-            dpd=dpd,
-            bucket=bkt,
-            overdue_amount=od,
-            broken_promises=c.broken_promises,
-            on_hold=is_on_hold(c, today),  # holds come with the page (selectin)
-            priority=c.priority,
-            version=c.version,
+    # Plain columns, not ORM objects: no identity map or relationship loading for a read-only page.
+    ids = [r.id for r in rows]
+    held = set()
+    if ids:
+        held = set(
+            session.scalars(
+                select(CaseHold.case_id).where(
+                    CaseHold.case_id.in_(ids),
+                    CaseHold.starts_on <= today,
+                    or_(CaseHold.ends_on.is_(None), CaseHold.ends_on > today),
+                )
+            )
         )
-        for c, ext, cno, bname, dpd, bkt, od in rows
-    ]
+    items = [QueueRow(**r._mapping, on_hold=r.id in held) for r in rows]
     return QueuePage(
         items=items, total=min(total, COUNT_CAP), total_capped=total > COUNT_CAP, page=page, size=size
     )
