@@ -16,5 +16,7 @@ app = FastAPI()
 @app.get("/bare/{loan_id}")
 def bare(loan_id: int):
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT id, dpd, overdue_amount FROM loan WHERE id = :id"), {"id": loan_id}).one()
+        row = conn.execute(
+            text("SELECT id, dpd, overdue_amount FROM loan WHERE id = :id"), {"id": loan_id}
+        ).one()
     return {"id": row[0], "dpd": row[1], "overdue_amount": row[2]}

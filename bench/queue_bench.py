@@ -46,29 +46,42 @@ def populate(url: str, n: int) -> None:
     """n borrowers, loans and open cases, set-based (generate_series), plus a supervisor's token."""
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("""
-            INSERT INTO borrower (id, external_id, name, uscc, region, timezone, language, version, created_at,
-                                  updated_at)
-            SELECT g, 'B' || g, 'Borrower ' || g, lpad(g::text, 18, '0'), 'r' || (g %% 10), 'Asia/Shanghai', 'zh_CN',
-                   1, now(), now()
-            FROM generate_series(1, %(n)s) g""", {"n": n})
-        c.execute("""
-            INSERT INTO loan (id, external_id, borrower_id, contract_no, product, currency, principal, annual_rate,
-                              disbursed_on, maturity_on, status, principal_paid, scheduled_principal, overpayment,
-                              dpd, overdue_amount, oldest_unpaid_due_on, bucket, restructured, restructure_count,
-                              version, created_at, updated_at)
-            SELECT g, 'L' || g, g, 'HT' || g, 'working_capital', 'CNY', 100000000 + (g %% 997) * 100000, 0.0435,
+        c.execute(
+            """
+            INSERT INTO borrower (id, external_id, name, uscc, region, timezone, language, version,
+                                  created_at, updated_at)
+            SELECT g, 'B' || g, 'Borrower ' || g, lpad(g::text, 18, '0'), 'r' || (g %% 10),
+                   'Asia/Shanghai', 'zh_CN', 1, now(), now()
+            FROM generate_series(1, %(n)s) g""",
+            {"n": n},
+        )
+        c.execute(
+            """
+            INSERT INTO loan (id, external_id, borrower_id, contract_no, product, currency, principal,
+                              annual_rate, disbursed_on, maturity_on, status, principal_paid,
+                              scheduled_principal, overpayment, dpd, overdue_amount, oldest_unpaid_due_on,
+                              bucket, restructured, restructure_count, version, created_at, updated_at)
+            SELECT g, 'L' || g, g, 'HT' || g, 'working_capital', 'CNY',
+                   100000000 + (g %% 997) * 100000, 0.0435,
                    DATE '2025-01-01', DATE '2027-01-01', 'active', 0, 0, 0,
-                   1 + (g::bigint * 7919) %% 400, ((g::bigint * 104729) %% 500000) * 100, DATE '2026-01-01', 'M2', false, 0,
-                   1, now(), now()
-            FROM generate_series(1, %(n)s) g""", {"n": n})
-        c.execute("""
-            INSERT INTO collection_case (loan_id, borrower_id, stage, is_open, opened_on, stage_entered_on, team,
-                                         next_action_on, broken_promises, version, created_at, updated_at)
-            SELECT g, g, (ARRAY['classified','phone_reminder','letter','visit','restructuring','legal'])[1 + g %% 6],
+                   1 + (g::bigint * 7919) %% 400, ((g::bigint * 104729) %% 500000) * 100,
+                   DATE '2026-01-01', 'M2', false, 0, 1, now(), now()
+            FROM generate_series(1, %(n)s) g""",
+            {"n": n},
+        )
+        c.execute(
+            """
+            INSERT INTO collection_case (loan_id, borrower_id, stage, is_open, opened_on, stage_entered_on,
+                                         team, next_action_on, broken_promises, version, created_at,
+                                         updated_at)
+            SELECT g, g,
+                   (ARRAY['classified', 'phone_reminder', 'letter', 'visit', 'restructuring',
+                          'legal'])[1 + g %% 6],
                    true, DATE '2026-03-01', DATE '2026-03-01', 'team' || (g %% 20),
                    DATE '2026-04-01' + (g %% 30), g %% 4, 1, now(), now()
-            FROM generate_series(1, %(n)s) g""", {"n": n})
+            FROM generate_series(1, %(n)s) g""",
+            {"n": n},
+        )
         for t in ("borrower", "loan", "collection_case"):
             c.execute(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}))")
         c.execute("ANALYZE")
@@ -77,7 +90,7 @@ def populate(url: str, n: int) -> None:
 def make_token(url: str) -> str:
     engine = make_engine(url)
     with session_scope(make_sessionmaker(engine)) as s:
-        user = create_user(s, username="bench_sup", password="bench-password-1", role=Role.supervisor)
+        user = create_user(s, username="bench_sup", password="bench-password-1", role=Role.supervisor)  # noqa: S106
         secret, _, _ = issue_token(s, user, kind="api", ttl=dt.timedelta(hours=2))
     engine.dispose()
     return secret
@@ -85,8 +98,21 @@ def make_token(url: str) -> str:
 
 def serve(target: str, url: str, port: int, factory: bool) -> subprocess.Popen:
     env = {**os.environ, "COLLECTIONS_DATABASE__URL": url, "COLLECTIONS_LOG_LEVEL": "WARNING"}
-    cmd = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-           "--log-level", "warning", "--no-access-log"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     if factory:
         cmd.append("--factory")
     proc = subprocess.Popen(cmd, env=env)
@@ -138,7 +164,9 @@ def load(make_url, headers: dict, clients: int, total: int) -> tuple[list[float]
 
 
 def pct(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if len(values) > 1 else values[0]
+    )
 
 
 def main() -> None:
@@ -163,8 +191,12 @@ def main() -> None:
         results = {}
         port = _free_port()
         procs.append(serve("bench.bare_app:app", url, port, factory=False))
-        results["bare"] = load(lambda r: f"http://127.0.0.1:{port}/bare/{r.randint(1, args.cases)}", {},
-                               args.clients, args.requests)
+        results["bare"] = load(
+            lambda r: f"http://127.0.0.1:{port}/bare/{r.randint(1, args.cases)}",
+            {},
+            args.clients,
+            args.requests,
+        )
         procs.pop().terminate()
         port = _free_port()
         procs.append(serve("collections_svc.main:create_app", url, port, factory=True))
@@ -175,19 +207,24 @@ def main() -> None:
         results["queue"] = load(queue_url, headers, args.clients, args.requests)
 
         def team_url(r: random.Random) -> str:
-            return (f"http://127.0.0.1:{port}/api/v1/cases?team=team{r.randint(0, 19)}&stage=letter"
-                    f"&dpd_min=30&sort=-overdue_amount&size=50")
+            return (
+                f"http://127.0.0.1:{port}/api/v1/cases?team=team{r.randint(0, 19)}&stage=letter"
+                f"&dpd_min=30&sort=-overdue_amount&size=50"
+            )
 
         results["queue_filtered"] = load(team_url, headers, args.clients, args.requests)
         print(f"{'endpoint':16} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'req/s vs bare':>14}")
         bare_rps = len(results["bare"][0]) / results["bare"][1]
         for k, (lat, wall) in results.items():
             rps = len(lat) / wall
-            print(f"{k:16} {pct(lat, 50) * 1000:8.1f} {pct(lat, 99) * 1000:8.1f} {rps:8.0f} {rps / bare_rps:13.0%}")
+            p50, p99 = pct(lat, 50) * 1000, pct(lat, 99) * 1000
+            print(f"{k:16} {p50:8.1f} {p99:8.1f} {rps:8.0f} {rps / bare_rps:13.0%}")
         q99 = pct(results["queue"][0], 99) * 1000
         ratio = len(results["queue"][0]) / results["queue"][1] / bare_rps
-        print(f"goal p99 < 50 ms: {'met' if q99 < 50 else 'NOT met'} ({q99:.1f} ms); "
-              f"goal throughput >= 40% of bare: {'met' if ratio >= 0.4 else 'NOT met'} ({ratio:.0%})")
+        print(
+            f"goal p99 < 50 ms: {'met' if q99 < 50 else 'NOT met'} ({q99:.1f} ms); "
+            f"goal throughput >= 40% of bare: {'met' if ratio >= 0.4 else 'NOT met'} ({ratio:.0%})"
+        )
     finally:
         for p in procs:
             p.terminate()

@@ -48,6 +48,14 @@ class Case(VersionedMixin, Base):
         ),
         Index("ix_collection_case_stage", "stage"),
         # The queue's default order reads open cases by priority straight from this index.
+        # Collectors' queues filter by team (own + team visibility).
+        Index(
+            "ix_collection_case_open_team",
+            "team",
+            "priority",
+            postgresql_where=text("is_open"),
+            sqlite_where=text("is_open = 1"),
+        ),
         Index(
             "ix_collection_case_open_priority",
             "priority",
