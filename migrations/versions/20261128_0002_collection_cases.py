@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 18:03:53.782194+00:00
+Create Date: 2026-11-28 19:10:18.443292+00:00
 """
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ def upgrade() -> None:
     sa.Column('next_action_on', sa.Date(), nullable=True),
     sa.Column('strategy_version', sa.String(length=32), nullable=True),
     sa.Column('broken_promises', sa.Integer(), nullable=False),
+    sa.Column('priority', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', collections_svc.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', collections_svc.db.UTCDateTime(timezone=True), nullable=False),
@@ -60,6 +61,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_collection_case_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_collection_case_borrower_id'), ['borrower_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_collection_case_loan_id'), ['loan_id'], unique=False)
+        batch_op.create_index('ix_collection_case_open_priority', ['priority', 'id'], unique=False, postgresql_where=sa.text('is_open'), sqlite_where=sa.text('is_open = 1'))
+        batch_op.create_index('ix_collection_case_open_team', ['team', 'priority'], unique=False, postgresql_where=sa.text('is_open'), sqlite_where=sa.text('is_open = 1'))
         batch_op.create_index('ix_collection_case_stage', ['stage'], unique=False)
         batch_op.create_index('uq_collection_case_open_loan', ['loan_id'], unique=True, postgresql_where=sa.text('is_open'), sqlite_where=sa.text('is_open = 1'))
 
@@ -224,6 +227,8 @@ def downgrade() -> None:
     with op.batch_alter_table('collection_case', schema=None) as batch_op:
         batch_op.drop_index('uq_collection_case_open_loan', postgresql_where=sa.text('is_open'), sqlite_where=sa.text('is_open = 1'))
         batch_op.drop_index('ix_collection_case_stage')
+        batch_op.drop_index('ix_collection_case_open_team', postgresql_where=sa.text('is_open'), sqlite_where=sa.text('is_open = 1'))
+        batch_op.drop_index('ix_collection_case_open_priority', postgresql_where=sa.text('is_open'), sqlite_where=sa.text('is_open = 1'))
         batch_op.drop_index(batch_op.f('ix_collection_case_loan_id'))
         batch_op.drop_index(batch_op.f('ix_collection_case_borrower_id'))
         batch_op.drop_index(batch_op.f('ix_collection_case_assignee_id'))

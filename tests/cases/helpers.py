@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from collections_svc.cases import service
 from collections_svc.cases.models import CLOSED_STAGES, Case
 from collections_svc.loans import dpd
 from collections_svc.loans.models import Loan
@@ -58,4 +59,6 @@ def case_in_stage(
     )
     session.add(case)
     session.flush()
+    service.refresh_priorities(session, case_ids=[case.id])
+    session.refresh(case)
     return case

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from sqlalchemy.exc import IntegrityError
 
@@ -237,3 +240,24 @@ def test_open_case_needs_an_overdue_loan(session, settings, client, auth):
     session.commit()
     r = client.post("/api/v1/cases", json={"loan_id": loan.id}, headers=auth("collector"))
     assert r.status_code == 409 and "nothing overdue" in r.json()["detail"]
+
+
+def test_priority_follows_payments_and_broken_promises(session, settings, client, auth, clock):
+    from tests.factories import pay
+
+    loan = overdue_loan(session, settings)
+    case = service.open_case(session, loan.id, business_date=TODAY, actor=SYSTEM)
+    assert case.priority == 45 + 10  # DPD 45 + 102,000 overdue (10 units of 10,000)
+    pay(session, settings, loan, "50000.00", str(TODAY))
+    session.refresh(case)
+    assert case.priority == 45 + 5
+    service.add_promise(
+        session,
+        case,
+        service.PromiseIn(Decimal("100"), TODAY + dt.timedelta(days=1)),
+        actor=SYSTEM,
+        business_date=TODAY + dt.timedelta(days=1),
+    )
+    service.evaluate_promises(session, TODAY + dt.timedelta(days=3))
+    session.refresh(case)
+    assert case.broken_promises == 1 and case.priority == 45 + 5 + 25

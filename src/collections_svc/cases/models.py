@@ -30,6 +30,8 @@ class Case(VersionedMixin, Base):
     next_action_on: Mapped[dt.date | None] = mapped_column(Date)
     strategy_version: Mapped[str | None] = mapped_column(String(32))
     broken_promises: Mapped[int] = mapped_column(Integer, default=0)
+    # The queue's priority score, kept by cases.service.refresh_priorities (see its docstring).
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     holds: Mapped[list[CaseHold]] = relationship(
         order_by="CaseHold.starts_on", lazy="selectin", cascade="all, delete-orphan"
@@ -45,6 +47,22 @@ class Case(VersionedMixin, Base):
             sqlite_where=text("is_open = 1"),
         ),
         Index("ix_collection_case_stage", "stage"),
+        # The queue's default order reads open cases by priority straight from this index.
+        # Collectors' queues filter by team (own + team visibility).
+        Index(
+            "ix_collection_case_open_team",
+            "team",
+            "priority",
+            postgresql_where=text("is_open"),
+            sqlite_where=text("is_open = 1"),
+        ),
+        Index(
+            "ix_collection_case_open_priority",
+            "priority",
+            "id",
+            postgresql_where=text("is_open"),
+            sqlite_where=text("is_open = 1"),
+        ),
     )
 
 

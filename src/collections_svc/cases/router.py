@@ -4,9 +4,10 @@ Collectors see and act on their own and their team's cases only (checked per obj
 case is a 404); supervisors, admins, risk officers and auditors see all. Writes need collector,
 supervisor or admin. Every stage change goes through ``states.fire``.
 
-Queue priority score (higher = call first), computed in SQL:
+Queue priority score (higher = call first), stored on the case by ``cases.service.refresh_priorities``:
     min(dpd, 360) + min(overdue amount in units of 10,000, 300) + 25 * broken promises
-(classification weight joins once the monitoring package stores a loan classification).
+(classification weight joins once the monitoring package stores a loan classification). The queue reads
+open cases in index order of this score, so a page costs the same with 100 or 100,000 open cases.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy import BigInteger, and_, exists, or_, select, type_coerce
-from sqlalchemy import case as sql_case
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -57,6 +57,7 @@ from collections_svc.cases.schemas import (
     LifecycleOut,
     PromiseCreate,
     PromiseOut,
+    QueuePage,
     QueueRow,
     RuleIn,
     RuleOut,
@@ -69,7 +70,6 @@ from collections_svc.cases.schemas import (
     VisitReportIn,
 )
 from collections_svc.common.clock import business_date
-from collections_svc.common.pagination import Page, paginate
 from collections_svc.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
 from collections_svc.loans.models import Borrower, Loan
 from collections_svc.states.diagram import render_mermaid
@@ -78,6 +78,27 @@ router = APIRouter(prefix="/api/v1", tags=["cases"])
 Reader = Annotated[User, Depends(allow(*READERS))]
 Worker = Annotated[User, Depends(allow(Role.collector, Role.supervisor, Role.admin))]
 Supervisor = Annotated[User, Depends(allow(Role.supervisor, Role.admin))]
+
+COUNT_CAP = 10_000
+QUEUE_COLUMNS = (
+    Case.id,
+    Case.loan_id,
+    Loan.external_id.label("loan_external_id"),
+    Loan.contract_no,
+    Case.borrower_id,
+    Borrower.name.label("borrower_name"),
+    Case.stage,
+    Case.is_open,
+    Case.assignee_id,
+    Case.team,
+    Case.next_action_on,
+    Loan.dpd,
+    Loan.bucket,
+    Loan.overdue_amount,
+    Case.broken_promises,
+    Case.priority,
+    Case.version,
+)
 
 SORT_COLUMNS = {
     "dpd": Loan.dpd,
@@ -169,15 +190,6 @@ def lifecycle(_: Reader):
     )
 
 
-def _priority_expr():
-    overdue_units = type_coerce(Loan.overdue_amount, BigInteger) / 1_000_000  # cents -> units of 10,000
-    return (
-        sql_case((Loan.dpd > 360, 360), else_=Loan.dpd)
-        + sql_case((overdue_units > 300, 300), else_=overdue_units)
-        + 25 * Case.broken_promises
-    )
-
-
 def _held_expr(today: dt.date):
     return exists().where(
         CaseHold.case_id == Case.id,
@@ -187,7 +199,7 @@ def _held_expr(today: dt.date):
 
 
 @router.get(
-    "/cases", response_model=Page[QueueRow], summary="The case queue (filter, sort by priority or a column)"
+    "/cases", response_model=QueuePage, summary="The case queue (filter, sort by priority or a column)"
 )
 def queue(
     request: Request,
@@ -215,92 +227,83 @@ def queue(
     size: int = Query(50, ge=1, le=500),
 ):
     today = _today(request)
-    prio = _priority_expr().label("priority")
-    held = _held_expr(today).label("on_hold")
-    stmt = (
-        select(
-            Case,
-            Loan.external_id,
-            Loan.contract_no,
-            Borrower.name,
-            Loan.dpd,
-            Loan.bucket,
-            Loan.overdue_amount,
-            prio,
-            held,
-        )
-        .join(Loan, Loan.id == Case.loan_id)
-        .join(Borrower, Borrower.id == Case.borrower_id)
-    )
+    filters = []
+    needs_loan = False
     if user.role == Role.collector:
-        stmt = stmt.where(
-            or_(Case.assignee_id == user.id, and_(Case.team.is_not(None), Case.team == user.team))
-        )
+        filters.append(or_(Case.assignee_id == user.id, and_(Case.team.is_not(None), Case.team == user.team)))
     if status != "all":
-        stmt = stmt.where(Case.is_open.is_(status == "open"))
+        filters.append(Case.is_open if status == "open" else ~Case.is_open)  # matches the partial indexes
     if stage:
-        stmt = stmt.where(Case.stage.in_(stage))
-    if bucket:
-        stmt = stmt.where(Loan.bucket.in_(bucket))
+        filters.append(Case.stage.in_(stage))
     if mine:
-        stmt = stmt.where(Case.assignee_id == user.id)
+        filters.append(Case.assignee_id == user.id)
     if assignee_id is not None:
-        stmt = stmt.where(Case.assignee_id == assignee_id)
+        filters.append(Case.assignee_id == assignee_id)
     if team:
-        stmt = stmt.where(Case.team == team)
-    if dpd_min is not None:
-        stmt = stmt.where(Loan.dpd >= dpd_min)
-    if dpd_max is not None:
-        stmt = stmt.where(Loan.dpd <= dpd_max)
-    if overdue_min is not None:
-        stmt = stmt.where(Loan.overdue_amount >= overdue_min)
-    if overdue_max is not None:
-        stmt = stmt.where(Loan.overdue_amount <= overdue_max)
+        filters.append(Case.team == team)
     if next_action_by is not None:
-        stmt = stmt.where(Case.next_action_on <= next_action_by)
+        filters.append(Case.next_action_on <= next_action_by)
     if on_hold is not None:
-        stmt = stmt.where(_held_expr(today) if on_hold else ~_held_expr(today))
+        filters.append(_held_expr(today) if on_hold else ~_held_expr(today))
     if borrower_id is not None:
-        stmt = stmt.where(Case.borrower_id == borrower_id)
+        filters.append(Case.borrower_id == borrower_id)
+    loan_filters = []
+    if bucket:
+        loan_filters.append(Loan.bucket.in_(bucket))
+    if dpd_min is not None:
+        loan_filters.append(Loan.dpd >= dpd_min)
+    if dpd_max is not None:
+        loan_filters.append(Loan.dpd <= dpd_max)
+    if overdue_min is not None:
+        loan_filters.append(Loan.overdue_amount >= overdue_min)
+    if overdue_max is not None:
+        loan_filters.append(Loan.overdue_amount <= overdue_max)
     desc = sort.startswith("-")
     key = sort.lstrip("-")
     if key == "priority":
-        col = prio
+        # Stored score (see cases.service.refresh_priorities), read in index order; ties: newest case first.
+        order = [Case.priority.desc(), Case.id.desc()] if desc else [Case.priority.asc(), Case.id.asc()]
     elif key in SORT_COLUMNS:
         col = SORT_COLUMNS[key]
+        needs_loan = needs_loan or col.table is Loan.__table__
+        order = [col.desc() if desc else col.asc(), Case.id.asc()]
     else:
         raise ValidationFailed(
             f"Cannot sort by {key!r}.", errors=[{"field": "sort", "message": "unknown column"}]
         )
-    order = [col.desc() if desc else col.asc()]
-    if key == "priority":
-        order.append(Case.next_action_on.asc())
-    stmt = stmt.order_by(*order, Case.id)
-    rows, total = paginate(session, stmt, page, size)
-    items = [
-        QueueRow(
-            id=c.id,
-            loan_id=c.loan_id,
-            loan_external_id=ext,
-            contract_no=cno,
-            borrower_id=c.borrower_id,
-            borrower_name=bname,
-            stage=c.stage,
-            is_open=c.is_open,
-            assignee_id=c.assignee_id,
-            team=c.team,
-            next_action_on=c.next_action_on,
-            dpd=dpd,
-            bucket=bkt,
-            overdue_amount=od,
-            broken_promises=c.broken_promises,
-            on_hold=bool(h),
-            priority=int(p),
-            version=c.version,
+    stmt = (
+        select(*QUEUE_COLUMNS)
+        .join(Loan, Loan.id == Case.loan_id)
+        .join(Borrower, Borrower.id == Case.borrower_id)
+        .where(*filters, *loan_filters)
+        .order_by(*order)
+        .limit(size)
+        .offset((page - 1) * size)
+    )
+    rows = session.execute(stmt).all()
+    # Count at most COUNT_CAP matching cases: an exact count of 100k rows costs more than the page itself.
+    matching = select(Case.id)
+    if loan_filters:
+        matching = matching.join(Loan, Loan.id == Case.loan_id)
+    matching = matching.where(*filters, *loan_filters).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(matching)) or 0
+    # Plain columns, not ORM objects: no identity map or relationship loading for a read-only page.
+    ids = [r.id for r in rows]
+    held = set()
+    if ids:
+        held = set(
+            session.scalars(
+                select(CaseHold.case_id).where(
+                    CaseHold.case_id.in_(ids),
+                    CaseHold.starts_on <= today,
+                    or_(CaseHold.ends_on.is_(None), CaseHold.ends_on > today),
+                )
+            )
         )
-        for c, ext, cno, bname, dpd, bkt, od, p, h in rows
-    ]
-    return Page[QueueRow](items=items, total=total, page=page, size=size)
+    items = [QueueRow(**r._mapping, on_hold=r.id in held) for r in rows]
+    return QueuePage(
+        items=items, total=min(total, COUNT_CAP), total_capped=total > COUNT_CAP, page=page, size=size
+    )
 
 
 @router.post(

@@ -88,6 +88,14 @@ class QueueRow(BaseModel):
     version: int
 
 
+class QueuePage(BaseModel):
+    items: list[QueueRow]
+    total: int = Field(description="Matching cases, counted up to 10,000")
+    total_capped: bool = Field(description="True when more than 10,000 cases match (total shows 10,000)")
+    page: int
+    size: int
+
+
 class CaseOpen(BaseModel):
     loan_id: int
 

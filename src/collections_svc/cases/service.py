@@ -15,7 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, select, type_coerce, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -114,6 +115,48 @@ def check_version(case: Case, version: int | None, current: Callable[[Case], Any
         )
 
 
+# --- queue priority ------------------------------------------------------------------------------
+
+PRIORITY_DOC = (
+    "min(dpd, 360) + min(overdue amount in units of 10,000, 300) + 25 x broken promises; "
+    "higher is called first"
+)
+
+
+def priority_expr(case_table=None):
+    """The priority score as SQL over ``loan`` and ``collection_case`` columns (see PRIORITY_DOC)."""
+    cases_t = case_table if case_table is not None else Case.__table__
+    overdue_units = type_coerce(Loan.overdue_amount, BigInteger) // 1_000_000  # cents -> units of 10,000
+    loan_part = (
+        select(
+            sql_case((Loan.dpd > 360, 360), else_=Loan.dpd)
+            + sql_case((overdue_units > 300, 300), else_=overdue_units)
+        )
+        .where(Loan.id == cases_t.c.loan_id)
+        .scalar_subquery()
+    )
+    return func.coalesce(loan_part, 0) + 25 * cases_t.c.broken_promises
+
+
+def refresh_priorities(
+    session: Session, *, case_ids: Sequence[int] | None = None, loan_ids: Sequence[int] | None = None
+) -> int:
+    """Recompute the stored queue priority of open cases in one set-based UPDATE; returns rows touched.
+
+    Called here when a case opens, a payment lands and a promise breaks. The nightly sweep must call
+    ``refresh_priorities(session)`` after the DPD pass so the queue order follows the new DPD figures.
+    A plain UPDATE: it neither bumps the case version nor conflicts with people editing the case.
+    """
+    session.flush()
+    t = Case.__table__
+    stmt = update(t).where(t.c.is_open.is_(True)).values(priority=priority_expr(t))
+    if case_ids is not None:
+        stmt = stmt.where(t.c.id.in_(list(case_ids)))
+    if loan_ids is not None:
+        stmt = stmt.where(t.c.loan_id.in_(list(loan_ids)))
+    return session.execute(stmt).rowcount
+
+
 # --- opening and assignment ----------------------------------------------------------------------
 
 
@@ -168,6 +211,8 @@ def open_case(session: Session, loan_id: int, *, business_date: dt.date, actor: 
             data={"dpd": dpd_now, "overdue_amount": str(loan.overdue_amount)},
         )
     )
+    refresh_priorities(session, case_ids=[case.id])
+    session.refresh(case, ["priority"])
     record(
         session,
         actor,
@@ -594,6 +639,7 @@ def evaluate_promises(
     if loan_ids is not None:
         stmt = stmt.where(Promise.loan_id.in_(list(loan_ids)))
     counts = {"kept": 0, "broken": 0, "partially_paid": 0}
+    broken_cases: set[int] = set()
     for pr in session.scalars(stmt.order_by(Promise.id)).all():
         paid = _paid_between(session, pr.loan_id, pr.promised_on, min(pr.deadline, business_date))
         pr.paid_amount = paid
@@ -615,6 +661,7 @@ def evaluate_promises(
             after={"paid_amount": str(paid), "amount": str(pr.amount)},
         )
         if status != "kept":
+            broken_cases.add(pr.case_id)
             case = session.get(Case, pr.case_id)
             case.broken_promises = (case.broken_promises or 0) + 1
             session.add(
@@ -633,6 +680,8 @@ def evaluate_promises(
                 )
             )
     session.flush()
+    if broken_cases:
+        refresh_priorities(session, case_ids=sorted(broken_cases))
     return counts
 
 
@@ -971,4 +1020,5 @@ def on_payment(session: Session, loan: Loan, business_date: dt.date, actor: Acto
             reason="a payment cleared all arrears",
         )
         return case
+    refresh_priorities(session, case_ids=[case.id])
     return None

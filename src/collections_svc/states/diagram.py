@@ -87,7 +87,31 @@ def render_markdown() -> str:
         f"{' → '.join(LADDER)}; `escalate` may skip rungs.\n\n"
         "```mermaid\n" + render_mermaid() + "```\n\n"
         "| trigger | meaning | moves | guard |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        + _NOTES
     )
+
+
+_NOTES = """
+## Rules around the machine
+
+- **One writer.** `collections_svc.states.fire(session, case, trigger, *, actor, business_date,
+  reason=None, **ctx)` is the only code that changes a stage (a test scans the source). A trigger that
+  does not apply to the current stage, or a refused guard, is HTTP 409 `invalid-transition` naming the
+  stage and the trigger; nothing is written then.
+- **Closed stages are absorbing**: no transition leaves them. A new case for the same loan can be opened
+  later; the database allows at most one open case per loan (partial unique index).
+- **Holds** (dispute, bankruptcy stay, supervisor hold) cover `starts_on <= day < ends_on` (`ends_on`
+  optional; `starts_on` may be backdated). While a case is held, the system actor may not escalate,
+  open a negotiation, refer to legal or write off; people still may, and a payment still cures it.
+- **Cure on payment.** When a recorded payment brings the loan's DPD to 0, its open case is cured at
+  once (`cases.service.on_payment`, called at the end of `loans.service.record_payment`).
+- **Effects** registered with `states.register_effect(fn)` run after each stage change in the same
+  transaction and may only add rows (outbox notices, tasks), never do I/O.
+- **Queue priority** (higher first): `min(dpd, 360) + min(overdue amount / 10,000, 300)
+  + 25 x broken promises`; the queue can also be sorted by a column.
+- **Timeline hooks.** Other packages add items to a case's feed with
+  `cases.service.register_timeline_source(fn)`, where `fn(session, case)` yields `TimelineItem`s.
+"""
 
 
 def write_docs(path: Path | None = None) -> Path:
