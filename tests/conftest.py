@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+
+# Cheap password hashing for the suite (argon2's production cost makes every login ~100 ms).
+os.environ.setdefault("COLLECTIONS_ENV", "test")
 from collections.abc import Iterator
 
 import psycopg
