@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from collections_svc.sweep.settings import SchedulerSettings, StrategySettings, SweepSettings
+
 PLACEHOLDER_SECRET = "change-me-in-production"
 
 
@@ -113,6 +115,9 @@ class Settings(BaseSettings):
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    strategy: StrategySettings = Field(default_factory=StrategySettings)
+    sweep: SweepSettings = Field(default_factory=SweepSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     attachments_dir: str = "./var/attachments"

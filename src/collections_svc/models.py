@@ -7,3 +7,5 @@ from collections_svc.loans import models as _loans  # noqa: F401
 
 metadata = Base.metadata
 from collections_svc.cases import models as _cases  # noqa: F401,E402
+from collections_svc.strategy import models as _strategy  # noqa: F401,E402
+from collections_svc.sweep import models as _sweep  # noqa: F401,E402
