@@ -186,11 +186,12 @@ def run_sweep(session: Session, business_date: dt.date, settings: Settings, *,
             if outer is not None:
                 outer.rollback()
             return report
+        run_id = run.id
         _steps(session, business_date, settings, partition, strategy, actor, state)
         report.finished_at = utcnow()
         report.status = SweepStatus.completed_with_errors if report.error_count else SweepStatus.succeeded
         if not dry_run:
-            run = session.get(SweepRun, run.id)  # the per-batch expunge detached it
+            run = session.get(SweepRun, run_id)  # the per-batch expunge detached it
             for f in COUNT_FIELDS:
                 setattr(run, f, report.counts[f])
             run.status, run.finished_at = report.status, report.finished_at
