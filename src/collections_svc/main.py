@@ -22,9 +22,11 @@ from collections_svc.db import make_engine, make_sessionmaker
 from collections_svc.errors import install_error_handlers
 from collections_svc.imports.router import router as imports_router
 from collections_svc.loans.router import router as loans_router
+from collections_svc.strategy.router import router as strategy_router
+from collections_svc.sweep.router import router as sweep_router
 
 log = logging.getLogger("collections_svc.http")
-ROUTERS = [auth_router, audit_router, loans_router, imports_router]
+ROUTERS = [auth_router, audit_router, loans_router, imports_router, strategy_router, sweep_router]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,

@@ -54,8 +54,12 @@ def active_strategy(session: Session, settings: Settings) -> Strategy:
     return parse_strategy(row.document, None)  # validated when saved; templates may have been retired since
 
 
+def find_version(session: Session, version: str) -> StrategyVersion | None:
+    return session.scalar(select(StrategyVersion).where(StrategyVersion.version == version))
+
+
 def get_version(session: Session, version: str) -> StrategyVersion:
-    row = session.scalar(select(StrategyVersion).where(StrategyVersion.version == version))
+    row = find_version(session, version)
     if row is None:
         raise NotFound(f"There is no strategy version {version!r}.")
     return row
