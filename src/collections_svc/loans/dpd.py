@@ -98,6 +98,8 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings,
         WHERE x.unpaid > :abs AND x.unpaid > :rel * x.total
         GROUP BY x.loan_id
     """), params)
+    # The NOT EXISTS of the reset below probes this table once per loan: without an index SQLite scans it.
+    conn.exec_driver_sql("CREATE INDEX ix_dpd_agg_loan ON dpd_agg (loan_id)")
     buckets = settings.buckets
     new_bucket = bucket_case("a.dpd", buckets)
     changed = conn.execute(text(f"""

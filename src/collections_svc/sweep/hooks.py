@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -28,14 +29,22 @@ class HookUnavailable(RuntimeError):
     pass
 
 
+_absent: set[str] = set()
+
+
 def _resolve(module: str, attr: str) -> Callable[..., Any] | None:
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        # Only "the module is not there" means unavailable; a broken import inside it must surface.
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+    mod = sys.modules.get(module)
+    if mod is None:
+        if module in _absent:   # a failed import is not cached by Python: searching again per case is slow
             return None
-        raise
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            # Only "the module is not there" means unavailable; a broken import inside it must surface.
+            if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+                _absent.add(module)
+                return None
+            raise
     return getattr(mod, attr, None)
 
 
