@@ -43,7 +43,10 @@ PG_ADMIN = os.environ.get("COLLECTIONS_TEST_PG", "postgresql://postgres@127.0.0.
 def new_database(backend: str, tmp: Path) -> tuple[str, callable]:
     if backend == "sqlite":
         path = tmp / f"bench_{uuid.uuid4().hex[:8]}.db"
-        return f"sqlite:///{path}", lambda: [Path(str(path) + s).unlink(missing_ok=True) for s in ("", "-wal", "-shm")]
+        def rm():
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        return f"sqlite:///{path}", rm
     name = f"cs_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
@@ -60,34 +63,41 @@ def generate(engine, n: int, overdue_every: int) -> None:
     with_s = "" if pg else "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < :n) "
     pad = (lambda e, w: f"lpad(({e})::text, {w}, '0')") if pg else \
           (lambda e, w: f"substr('{'0' * w}' || ({e}), -{w})")
-    past = (lambda k: f"(DATE '{AS_OF}' - ({k}))") if pg else (lambda k: f"date('{AS_OF}', '-' || ({k}) || ' days')")
-    future = (lambda k: f"(DATE '{AS_OF}' + ({k}))") if pg else (lambda k: f"date('{AS_OF}', '+' || ({k}) || ' days')")
+    def past(k):
+        return f"(DATE '{AS_OF}' - ({k}))" if pg else f"date('{AS_OF}', '-' || ({k}) || ' days')"
+
+    def future(k):
+        return f"(DATE '{AS_OF}' + ({k}))" if pg else f"date('{AS_OF}', '+' || ({k}) || ' days')"
+
+    d0, d1 = ("DATE '2025-06-30'", "DATE '2027-06-30'") if pg else ("'2025-06-30'", "'2027-06-30'")
     nb = max(1, n // 10)
     with engine.begin() as c:
-        c.execute(text(f"""{with_s}INSERT INTO borrower (id, external_id, name, uscc, timezone, language, version,
-                           created_at, updated_at, region, segment)
+        c.execute(text(f"""{with_s}INSERT INTO borrower (id, external_id, name, uscc, timezone, language,
+                           version, created_at, updated_at, region, segment)
             SELECT x, 'B' || x, 'Bench borrower ' || x, '91' || {pad('x', 16)}, 'Asia/Shanghai', 'zh_CN', 1,
                    CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'region' || (x % 7), 'sme'
             FROM {series}"""), {"n": nb})
-        c.execute(text(f"""{with_s}INSERT INTO loan (id, external_id, borrower_id, contract_no, product, currency,
-                           principal, annual_rate, disbursed_on, maturity_on, status, principal_paid,
-                           scheduled_principal, overpayment, dpd, overdue_amount, restructured, restructure_count,
-                           version, created_at, updated_at)
+        c.execute(text(f"""{with_s}INSERT INTO loan (id, external_id, borrower_id, contract_no, product,
+                           currency, principal, annual_rate, disbursed_on, maturity_on, status,
+                           principal_paid,
+                           scheduled_principal, overpayment, dpd, overdue_amount, restructured,
+                           restructure_count, version, created_at, updated_at)
             SELECT x, 'L' || x, 1 + (x % {nb}), 'HT' || x, 'working_capital', 'CNY', 100000000, 0.0435,
-                   DATE '2025-06-30', DATE '2027-06-30', 'active', 0, 100000000, 0, 0, 0, false, 0, 1,
+                   {d0}, {d1}, 'active', 0, 100000000, 0, 0, 0, false, 0, 1,
                    CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
-            FROM {series}""".replace("DATE '2025-06-30'", "'2025-06-30'" if not pg else "DATE '2025-06-30'")
-                       .replace("DATE '2027-06-30'", "'2027-06-30'" if not pg else "DATE '2027-06-30'")), {"n": n})
+            FROM {series}"""), {"n": n})
         c.execute(text(f"""{with_s}INSERT INTO installment (loan_id, seq, due_on, principal_due, interest_due,
                            penalty_due, principal_paid, interest_paid, penalty_paid)
-            SELECT x, 1, CASE WHEN x % {overdue_every} = 0 THEN {past('1 + x % 100')} ELSE {future('1 + x % 28')} END,
+            SELECT x, 1, CASE WHEN x % {overdue_every} = 0 THEN {past('1 + x % 100')}
+                              ELSE {future('1 + x % 28')} END,
                    50000000, 2000000, 0, 0, 0, 0 FROM {series}"""), {"n": n})
         c.execute(text(f"""{with_s}INSERT INTO installment (loan_id, seq, due_on, principal_due, interest_due,
                            penalty_due, principal_paid, interest_paid, penalty_paid)
             SELECT x, 2, {future('365')}, 50000000, 2000000, 0, 0, 0, 0 FROM {series}"""), {"n": n})
         if pg:
             for t in ("borrower", "loan"):
-                c.execute(text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
+                c.execute(text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
+                               f"(SELECT MAX(id) FROM {t}))"))
     with engine.connect() as c:
         if pg:
             c.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
