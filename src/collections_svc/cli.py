@@ -157,6 +157,9 @@ def sweep(
     from collections_svc.errors import DomainError
     from collections_svc.sweep.cli import run_from_cli
     day = dt.date.fromisoformat(as_of) if as_of else _today() - dt.timedelta(days=1)
+    if day > _today() and not dry_run:
+        err.print(f"[red]{day} has not begun yet (today is {_today()}); only --dry-run may look ahead.[/]")
+        raise typer.Exit(2)
     try:
         rep = run_from_cli(get_settings(), day, dry_run=dry_run, partition=partition, as_json=as_json,
                            console=console)

@@ -70,3 +70,11 @@ def test_bad_partition_is_a_clear_error(client, auth):
     r = client.post("/api/v1/sweeps", json={"as_of": "2026-03-02", "partition": "3/2", "dry_run": True},
                     headers=auth("admin"))
     assert r.status_code == 422 and "out of range" in r.json()["detail"]
+
+
+def test_real_run_of_a_future_date_is_refused(client, auth):
+    # the test clock says 2026-04-01 in Shanghai
+    r = client.post("/api/v1/sweeps", json={"as_of": "2026-04-02"}, headers=auth("admin"))
+    assert r.status_code == 422 and "has not begun" in r.json()["detail"]
+    r = client.post("/api/v1/sweeps", json={"as_of": "2026-04-02", "dry_run": True}, headers=auth("admin"))
+    assert r.status_code == 200

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from collections_svc.auth.deps import READERS, DbSession, allow
 from collections_svc.auth.models import Role, User
 from collections_svc.auth.service import actor_of
-from collections_svc.errors import Forbidden
+from collections_svc.common.clock import business_date
+from collections_svc.errors import Forbidden, ValidationFailed
 from collections_svc.scheduler.jobs import closed_business_date, next_sweep_at
 from collections_svc.strategy import service as strategy_service
 from collections_svc.strategy.rules import parse_strategy
@@ -33,6 +34,10 @@ def run_sweep(body: SweepRequest, request: Request, session: DbSession, user: Ru
     if body.strategy_version:
         strategy = parse_strategy(strategy_service.get_version(session, body.strategy_version).document, None)
     day = body.as_of or closed_business_date(st.clock.now(), st.settings)
+    today = business_date(st.clock.now(), st.settings.bank.timezone)
+    if not body.dry_run and day > today:
+        raise ValidationFailed(f"{day} has not begun yet (today is {today}); only a dry run may look ahead.",
+                               errors=[{"field": "as_of", "message": "a future business date"}])
     report = service.run_sweep(session, day, st.settings, partition=service.Partition.parse(body.partition),
                                dry_run=body.dry_run, actor=actor_of(user), strategy=strategy)
     return SweepResult(**{k: v for k, v in report.as_dict().items()
