@@ -16,9 +16,10 @@ import datetime as dt
 import importlib
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 log = logging.getLogger("collections_svc.sweep.hooks")
@@ -84,11 +85,23 @@ def open_case(session: Session, loan_id: int, *, business_date: dt.date, actor: 
 
 
 def is_on_hold(case: Any, business_date: dt.date) -> bool:
-    fn = _resolve("collections_svc.cases.service", "is_on_hold")
+    fn = _resolve("collections_svc.cases.service", "is_on_hold") or _resolve("collections_svc.cases.models",
+                                                                              "is_on_hold")
     if fn is None:
         _missing("cases.service.is_on_hold (holds)")
         return False
     return bool(fn(case, business_date))
+
+
+def held_cases(session: Session, case_ids: Sequence[int], business_date: dt.date) -> set[int] | None:
+    """Case ids on hold on the date, in one query; None when holds are not stored (ask per case)."""
+    hold = _resolve("collections_svc.cases.models", "CaseHold")
+    if hold is None or not case_ids:
+        return None if hold is None else set()
+    rows = session.execute(select(hold.case_id).where(
+        hold.case_id.in_(list(case_ids)), hold.starts_on <= business_date,
+        or_(hold.ends_on.is_(None), hold.ends_on > business_date))).scalars()
+    return set(rows)
 
 
 def evaluate_promises(session: Session, business_date: dt.date) -> int:
@@ -97,7 +110,10 @@ def evaluate_promises(session: Session, business_date: dt.date) -> int:
     if fn is None:
         _missing("cases.service.evaluate_promises (promises to pay)")
         return 0
-    return _count(fn(session, business_date), "broken")
+    result = fn(session, business_date)
+    if isinstance(result, dict):   # counts per new status; a partly paid promise is broken too
+        return int(result.get("broken", 0)) + int(result.get("partially_paid", 0))
+    return _count(result, "broken")
 
 
 def enqueue_notice(session: Session, case: Any, channel: str, template: str, *, trigger_key: str,
@@ -132,56 +148,74 @@ def propose(session: Session, case: Any, kind: str, *, business_date: dt.date, a
 
 
 def classifications(session: Session, loan_ids: Iterable[int]) -> dict[int, str]:
-    """Current five-category classification per loan (set-based); empty without monitoring."""
-    fn = _resolve("collections_svc.monitoring.service", "classification_by_loan")
-    if fn is None:
-        _missing("monitoring.service.classification_by_loan (classification facts)")
+    """Current five-category classification per loan (one query); empty without monitoring."""
+    model = _resolve("collections_svc.monitoring.models", "LoanClassification")
+    if model is None:
+        _missing("monitoring.models.LoanClassification (classification facts)")
         return {}
-    return dict(fn(session, list(loan_ids)))
+    ids = list(loan_ids)
+    if not ids:
+        return {}
+    return dict(session.execute(select(model.loan_id, model.category).where(model.loan_id.in_(ids))).all())
+
+
+# Contact outcomes that mean the right party was reached (anything else is an attempt only).
+REACHED = ("reached", "promised", "disputed", "paid_claimed")
 
 
 def last_contacts(session: Session, case_ids: Iterable[int]) -> dict[int, dt.date]:
-    """Date of the last successful contact per case (set-based); empty without the contact log."""
-    fn = _resolve("collections_svc.cases.service", "last_contact_dates")
-    if fn is None:
-        _missing("cases.service.last_contact_dates (contact facts)")
+    """Date of the last successful contact per case (one query); empty without the contact log."""
+    model = _resolve("collections_svc.cases.models", "ContactLog")
+    if model is None:
+        _missing("cases.models.ContactLog (contact facts)")
         return {}
-    return dict(fn(session, list(case_ids)))
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    return dict(session.execute(
+        select(model.case_id, func.max(model.business_date))
+        .where(model.case_id.in_(ids), model.outcome.in_(REACHED)).group_by(model.case_id)).all())
 
 
 def classify_book(session: Session, business_date: dt.date, settings: Any) -> Any:
-    fn = _resolve("collections_svc.monitoring.service", "classify_book")
+    """Hand the book to the monitoring engine (DPD warnings, classification, due reviews)."""
+    fn = (_resolve("collections_svc.monitoring.nightly", "run_monitoring")
+          or _resolve("collections_svc.monitoring.classification", "classify_book"))
     if fn is None:
-        _missing("monitoring.service.classify_book (five-category classification)")
+        _missing("monitoring.nightly.run_monitoring (five-category classification)")
         return None
     return fn(session, business_date, settings)
 
 
 def known_templates() -> set[str] | None:
     """Template names ("channel/name") the notices package ships; None when it is not installed."""
-    fn = _resolve("collections_svc.notices.service", "template_names")
-    if fn is None:
+    manifest = _resolve("collections_svc.notices.templates", "MANIFEST")
+    if manifest is None:
         return None
-    return set(fn())
+    return {f"{spec.channel}/{name}" for name, spec in manifest.items()}
 
 
 # ---------------------------------------------------------------- scheduler jobs of other packages
 
 
 def dispatch_notices(session_factory: Any, settings: Any) -> Any:
-    fn = _resolve("collections_svc.notices", "dispatch_batch")
+    """Send one batch of due notices (the notices worker claims rows itself and commits per notice)."""
+    fn = _resolve("collections_svc.notices.worker", "run")
     if fn is None:
         log.info("notice dispatch skipped: the notices package is not installed")
         return None
-    return fn(session_factory, settings)
+    return fn(settings, once=True)
 
 
 def review_checks(session_factory: Any, settings: Any, business_date: dt.date) -> Any:
-    fn = _resolve("collections_svc.monitoring.service", "review_due_checks")
+    """Flag post-loan reviews past their due date (monitoring)."""
+    fn = _resolve("collections_svc.monitoring.reviews", "flag_overdue_reviews")
     if fn is None:
         log.info("review due-date checks skipped: the monitoring package is not installed")
         return None
-    return fn(session_factory, settings, business_date)
+    from collections_svc.db import session_scope
+    with session_scope(session_factory) as s:
+        return fn(s, business_date, settings)
 
 
 def _count(result: Any, attr: str) -> int:

@@ -7,14 +7,14 @@ changes nothing and says so. A failure on one case is confined to a SAVEPOINT, r
 ledger and the run goes on.
 
 Steps (DESIGN.md rule 6, set-based first, then per case in batches):
-1. DPD, overdue amounts and buckets for the whole book (one set-based pass).
+1. DPD, overdue amounts and buckets for the whole book (one set-based pass), then the monitoring
+   engine (warnings, five-category classification, due reviews) when it is installed.
 2. Open cases for loans that are overdue and have no open case (one query, then ``open_case``).
 3. Cure open cases whose loan has nothing overdue (one query, then ``fire(cure)``).
 4. Evaluate promises to pay (cases package).
 5. Evaluate the active strategy for every open case not on hold, with facts read per page of
    cases by a few set-based queries; fire ``escalate`` to the decided stage (forward only), queue
    the stage's notices, create its tasks and suggest proposals to supervisors.
-6. Hand the book to the monitoring engine for classification, when it is installed.
 
 A dry run does all of it inside a savepoint that is rolled back: it returns what would change and
 writes nothing (not even the ledger row).
@@ -251,6 +251,15 @@ def _steps(session: Session, day: dt.date, settings: Settings, partition: Partit
                          "bucket_moves": res.bucket_moves}
     timings["dpd"] = time.perf_counter() - t
 
+    # Classification right after DPD, so tonight's strategy sees tonight's category.
+    t = time.perf_counter()
+    try:
+        with session.begin_nested():
+            hooks.classify_book(session, day, settings)
+    except Exception as exc:
+        st.error("classification", exc)
+    timings["classification"] = time.perf_counter() - t
+
     t = time.perf_counter()
     _open_cases(session, day, partition, actor, st, batch)
     timings["open"] = time.perf_counter() - t
@@ -271,13 +280,6 @@ def _steps(session: Session, day: dt.date, settings: Settings, partition: Partit
     _apply_strategy(session, day, settings, partition, strategy, actor, st, batch)
     timings["strategy"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    try:
-        with session.begin_nested():
-            hooks.classify_book(session, day, settings)
-    except Exception as exc:
-        st.error("classification", exc)
-    timings["classification"] = time.perf_counter() - t
     st.r.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
 
 
@@ -367,11 +369,13 @@ def _apply_strategy(session: Session, day: dt.date, settings: Settings, partitio
             if decision is not None and (target or decision.proposal):
                 todo.append((f, decision, target))
         if todo:
-            cases = {c.id: c for c in session.scalars(
-                select(Case).where(Case.id.in_([f.case_id for f, _, _ in todo]))).all()}
+            ids = [f.case_id for f, _, _ in todo]
+            cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids))).all()}
+            held = hooks.held_cases(session, ids, day)
             for f, decision, target in todo:
                 case = cases[f.case_id]
-                if hooks.is_on_hold(case, day):
+                if (f.case_id in held) if held is not None else hooks.is_on_hold(case, day):
+                    st.r.stats["held_skipped"] = st.r.stats.get("held_skipped", 0) + 1
                     continue
                 try:
                     with session.begin_nested():
@@ -395,7 +399,7 @@ def _act(session: Session, case: Case, f: CaseFacts, decision: Any, target: str 
             case.strategy_version = decision.strategy_version
         planned.append(("escalations", {"case_id": case.id, "loan_id": f.loan_id, "from": f.stage,
                                         "to": target, "rule": decision.rule_id, "dpd": f.dpd}))
-        entry_key = f"{target}@{day.isoformat()}"
+        entry_key = f"stage:{target}:{day.isoformat()}"   # one notice per (case, template, stage entry)
         for channel, template in decision.notices:
             if hooks.enqueue_notice(session, case, channel, template, trigger_key=entry_key,
                                     business_date=day):

@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field
 # Template names the default ladder uses, as "channel/name". The notices package owns the real list;
 # until it is wired in, this default lets strategies validate (an unknown name is an error).
 DEFAULT_TEMPLATES = [
-    "sms/first_reminder", "sms/letter_sent", "sms/promise_broken", "sms/visit_notice",
-    "letter/first_demand", "letter/final_demand", "letter/legal_notice",
+    "sms/first_reminder", "sms/letter_sent", "sms/promise_reminder", "sms/promise_broken",
+    "sms/visit_announced", "letter/first_demand", "letter/final_demand", "letter/restructuring_offer",
+    "letter/legal_referral_notice",
 ]
 
 
