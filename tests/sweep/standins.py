@@ -88,6 +88,14 @@ def install() -> None:
         sys.modules["collections_svc.cases.service"] = mod
 
 
-def hold(case_id: int) -> None:
-    """Put a case on hold (through the real cases service when it exists)."""
-    HELD.add(case_id)
+def hold(session, case_id: int, business_date) -> None:
+    """Put a case on hold from ``business_date`` (through the real cases service when it exists)."""
+    if not REAL_CASES:
+        HELD.add(case_id)
+        return
+    from collections_svc.auth.service import SYSTEM
+    from collections_svc.cases import service
+    from collections_svc.cases.models import Case
+    service.add_hold(session, session.get(Case, case_id), kind="dispute", starts_on=business_date,
+                     ends_on=None, reason="borrower disputes the amount", actor=SYSTEM,
+                     business_date=business_date)

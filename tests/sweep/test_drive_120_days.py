@@ -76,9 +76,8 @@ def test_120_business_days_of_sweeps(session, settings):
         if day == hold_from:
             held_case = session.scalar(select(Case.id).join(Loan, Loan.id == Case.loan_id)
                                        .where(Loan.external_id == ext["on_hold"]))
-            if standins.REAL_CASES:
-                pytest.skip("integration: put the hold through the real cases service (cases.service) here")
-            standins.hold(held_case)
+            standins.hold(session, held_case, day)
+            session.commit()
         rep = run_sweep(session, day, settings)
         session.commit()
         assert rep.status == "succeeded", (day, rep.errors)

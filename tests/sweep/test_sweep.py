@@ -97,7 +97,9 @@ def test_cure_closes_case_when_loan_is_current(session, settings, book):
     session.commit()
     rep = run_sweep(session, D("2026-03-03"), settings)
     session.commit()
-    assert rep.counts["cases_cured"] == 1
+    # The cases package may already cure on payment; either way the night ends with the case resolved
+    # and the sweep never cures twice.
+    assert rep.counts["cases_cured"] in (0, 1) and rep.error_count == 0
     assert stages(session)[book["late"]] == ("resolved", False)
 
 
@@ -131,14 +133,14 @@ def test_failure_on_one_case_is_recorded_and_others_proceed(session, settings, b
 
 def test_held_case_is_not_escalated(session, settings, book):
     from tests.sweep import standins
-    if standins.REAL_CASES:
-        pytest.skip("integration: put the hold through the real cases service here")
     run_sweep(session, D("2026-03-02"), settings)
     session.commit()
     held = session.scalar(select(Case.id).where(Case.stage == "phone_reminder"))
-    standins.hold(held)
-    run_sweep(session, D("2026-03-20"), settings)
+    standins.hold(session, held, D("2026-03-05"))
     session.commit()
+    rep = run_sweep(session, D("2026-03-20"), settings)
+    session.commit()
+    assert rep.error_count == 0 and rep.stats.get("held_skipped") == 1
     assert session.get(Case, held).stage == "phone_reminder"
 
 
