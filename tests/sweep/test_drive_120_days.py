@@ -126,6 +126,31 @@ def test_120_business_days_of_sweeps(session, settings):
 
 @pytest.mark.skipif(not standins.REAL_CASES, reason="needs the real cases service (promises to pay); "
                                                      "the stand-in does not model promises")
-def test_broken_promise_at_60_days_proposes_negotiation(session, settings):  # pragma: no cover - integration
-    pytest.skip("integration: take a promise through cases.service, let it break, sweep past DPD 60 and "
-                "check the restructuring proposal (rule negotiation_after_broken_promise)")
+def test_broken_promise_at_60_days_is_matched_by_the_negotiation_rule(session, settings):
+    from decimal import Decimal
+
+    from collections_svc.cases.schemas import PromiseIn
+
+    from collections_svc.cases import service as cases_service
+    loan = make_loan(session, schedule=[("2026-03-01", "100000.00", "500.00"),
+                                        ("2026-12-01", "100000.00", "500.00")])
+    ext = loan.external_id
+    session.commit()
+    reports = {}
+    for n in range(1, 62):
+        day = START + dt.timedelta(days=n)          # 03-02 .. 05-01
+        if day == dt.date(2026, 4, 10):             # DPD 40: the borrower promises to pay by 04-20
+            case = session.scalar(select(Case).join(Loan, Loan.id == Case.loan_id)
+                                  .where(Loan.external_id == ext, Case.is_open.is_(True)))
+            cases_service.add_promise(session, case, PromiseIn(amount=Decimal("100500.00"),
+                                                               due_on=dt.date(2026, 4, 20), grace_days=2),
+                                      actor=SYSTEM, business_date=day)
+            session.commit()
+        reports[day] = run_sweep(session, day, settings)
+        session.commit()
+        assert reports[day].error_count == 0, (day, reports[day].errors)
+    broken_on = [d for d, r in reports.items() if r.counts["promises_broken"]]
+    assert broken_on == [dt.date(2026, 4, 23)]          # due + 2 grace days passed without payment
+    # from DPD 60 (04-30) the strategy's cue is the broken promise, not the missing contact
+    assert reports[dt.date(2026, 4, 30)].stats["rule_matches"] == {"negotiation_after_broken_promise": 1}
+    assert reports[dt.date(2026, 4, 29)].stats["rule_matches"] == {"onsite_visit": 1}

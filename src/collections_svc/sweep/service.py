@@ -354,6 +354,7 @@ def _apply_strategy(session: Session, day: dt.date, settings: Settings, partitio
                     strategy: Strategy, actor: Actor, st: _Run, batch: int) -> None:
     after_id = 0
     evaluated = 0
+    rule_hits: dict[str, int] = {}
     while True:
         page = _facts_page(session, day, partition, after_id, batch)
         if not page:
@@ -365,6 +366,8 @@ def _apply_strategy(session: Session, day: dt.date, settings: Settings, partitio
             if f.days_in_stage < strategy.reevaluate_wait(f.stage):
                 continue
             decision = evaluate(strategy, f)
+            if decision is not None:   # how many open cases each rule matched tonight
+                rule_hits[decision.rule_id] = rule_hits.get(decision.rule_id, 0) + 1
             target = forward_target(f.stage, decision)
             if decision is not None and (target or decision.proposal):
                 todo.append((f, decision, target))
@@ -385,6 +388,7 @@ def _apply_strategy(session: Session, day: dt.date, settings: Settings, partitio
                              rule=decision.rule_id)
         session.expunge_all()
     st.r.stats["cases_evaluated"] = evaluated
+    st.r.stats["rule_matches"] = rule_hits
 
 
 def _act(session: Session, case: Case, f: CaseFacts, decision: Any, target: str | None, day: dt.date,
