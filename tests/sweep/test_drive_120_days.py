@@ -120,8 +120,17 @@ def test_120_business_days_of_sweeps(session, settings):
     ledger = session.execute(text("SELECT COUNT(*), COUNT(DISTINCT business_date) FROM sweep_run")).one()
     assert tuple(ledger) == (DAYS, DAYS)
     if hooks.available("collections_svc.notices.service", "enqueue"):
-        n = session.execute(text("SELECT COUNT(*) FROM notice")).scalar_one()
-        assert n > 0   # integration: tighten to the exact (case, template) list of the ladder
+        sent = session.execute(text(
+            "SELECT l.external_id, n.template FROM notice n JOIN collection_case c ON c.id = n.case_id "
+            "JOIN loan l ON l.id = c.loan_id")).all()
+        by_loan: dict[str, list[str]] = {}
+        for loan_ext, template in sent:
+            by_loan.setdefault(loan_ext, []).append(template)
+        ladder = sorted(["first_reminder", "first_demand", "letter_sent"])
+        assert sorted(by_loan.get(ext["never_pays"], [])) == ladder       # each once, on stage entry
+        assert sorted(by_loan.get(ext["cures"], [])) == ladder
+        assert by_loan.get(ext["on_hold"]) == ["first_reminder"]           # nothing while on hold
+        assert ext["big_skips"] not in by_loan and ext["current"] not in by_loan
 
 
 @pytest.mark.skipif(not standins.REAL_CASES, reason="needs the real cases service (promises to pay); "
