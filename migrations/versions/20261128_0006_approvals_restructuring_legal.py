@@ -1,7 +1,7 @@
 """approvals restructuring legal
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-28 18:26:00.816136+00:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import collections_svc.db
 
 revision: str = '0006'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

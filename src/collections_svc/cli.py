@@ -160,6 +160,38 @@ def dpd(as_of: Annotated[str | None, typer.Option("--as-of", help="business date
 
 
 @app.command()
+def sweep(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="business date YYYY-MM-DD (default: yesterday)")
+                     ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would change; write nothing")] = False,
+    partition: Annotated[str | None, typer.Option("--partition", help="K/N: loans with id % N == K")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the full report as JSON")] = False,
+) -> None:
+    """Run (or preview) the close-of-business sweep for one business date. A rerun changes nothing."""
+    from collections_svc.errors import DomainError
+    from collections_svc.sweep.cli import run_from_cli
+    day = dt.date.fromisoformat(as_of) if as_of else _today() - dt.timedelta(days=1)
+    if day > _today() and not dry_run:
+        err.print(f"[red]{day} has not begun yet (today is {_today()}); only --dry-run may look ahead.[/]")
+        raise typer.Exit(2)
+    try:
+        rep = run_from_cli(get_settings(), day, dry_run=dry_run, partition=partition, as_json=as_json,
+                           console=console)
+    except DomainError as exc:
+        err.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(2) from None
+    if rep.status == "failed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler process (sweep, notice dispatch, promise and review checks); one leader at a time."""
+    from collections_svc.scheduler.runner import main
+    main(get_settings())
+
+
+@app.command()
 def demo(host: str = "127.0.0.1", port: int = 8000, borrowers: int = 300, reset: bool = False,
          serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True) -> None:
     """Migrate the embedded database, seed a demo corporate portfolio (once) and serve it."""

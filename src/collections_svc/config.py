@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from collections_svc.monitoring.settings import ClassificationSettings, MonitoringSettings
+from collections_svc.sweep.settings import SchedulerSettings, StrategySettings, SweepSettings
 
 PLACEHOLDER_SECRET = "change-me-in-production"
 
@@ -131,6 +132,9 @@ class Settings(BaseSettings):
     classification: ClassificationSettings = Field(default_factory=ClassificationSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    strategy: StrategySettings = Field(default_factory=StrategySettings)
+    sweep: SweepSettings = Field(default_factory=SweepSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     attachments_dir: str = "./var/attachments"

@@ -27,11 +27,13 @@ from collections_svc.legal.router import router as legal_router
 from collections_svc.loans.router import router as loans_router
 from collections_svc.monitoring.router import router as monitoring_router
 from collections_svc.restructuring.router import router as restructuring_router
+from collections_svc.strategy.router import router as strategy_router
+from collections_svc.sweep.router import router as sweep_router
 
 log = logging.getLogger("collections_svc.http")
 ROUTERS = [
     auth_router, audit_router, loans_router, imports_router, cases_router, approvals_router,
-    restructuring_router, legal_router, monitoring_router,
+    restructuring_router, legal_router, monitoring_router, strategy_router, sweep_router,
 ]
 
 

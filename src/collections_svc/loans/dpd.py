@@ -55,8 +55,8 @@ def _days_between(dialect: str, later: str, earlier: str) -> str:
     return f"(CAST({later} AS date) - {earlier})"
 
 
-def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings, loan_ids: Sequence[int] | None = None
-            ) -> DpdResult:
+def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings,
+            loan_ids: Sequence[int] | None = None, partition: tuple[int, int] | None = None) -> DpdResult:
     """Recompute DPD, overdue amount and bucket as of ``as_of`` for the book (or just ``loan_ids``)."""
     dialect = session.get_bind().dialect.name
     abs_cents = int(settings.materiality_absolute * 100)
@@ -67,6 +67,10 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings, loan_ids: S
         ids = ",".join(str(int(i)) for i in loan_ids) or "NULL"
         inst_filter = f" AND i.loan_id IN ({ids})"
         loan_filter = f" AND l.id IN ({ids})"
+    if partition is not None and partition[1] > 1:  # the sweep's K/N: loans with id % N == K
+        k, n = int(partition[0]), int(partition[1])
+        inst_filter += f" AND i.loan_id % {n} = {k}"
+        loan_filter += f" AND l.id % {n} = {k}"
     days = _days_between(dialect, ":as_of", "x.due_on")
     # SQLite's planner prefers ix_installment_settled_on (every open row, future ones included) over the
     # partial index that holds exactly the open installments by due date; name the index.
