@@ -7,3 +7,4 @@ from collections_svc.loans import models as _loans  # noqa: F401
 
 metadata = Base.metadata
 from collections_svc.cases import models as _cases  # noqa: F401,E402
+from collections_svc.notices import models as _notices  # noqa: F401,E402

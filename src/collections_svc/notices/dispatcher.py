@@ -1,0 +1,383 @@
+"""The outbox dispatcher: claim due notices, gate them, record the attempt, send, store the result.
+
+Exactly-once toward the provider rests on three things:
+1. Claims are atomic (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite ``UPDATE ... RETURNING``), and a
+   claim carries a token and a lease: only the holder of the token may record the outcome.
+2. The attempt row is committed BEFORE the provider is called, and the SID is stored after.
+3. A notice left in 'sending' past its lease with a started attempt and no SID (the process died, or
+   the request timed out) is reconciled by listing the provider's messages to that recipient in the
+   attempt's time window: found -> adopt the SID; not found -> retry. Never a blind resend.
+
+Several dispatchers may run at once (threads or processes). The lease must outlive the provider's
+HTTP timeout (the settings enforce lease > 2 x timeout).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from collections_svc.audit import service as audit
+from collections_svc.auth.service import Actor
+from collections_svc.common.clock import Clock
+from collections_svc.config import Settings
+from collections_svc.db import session_scope
+from collections_svc.loans.models import Borrower, Contact
+from collections_svc.notices import compliance
+from collections_svc.notices.channels.base import LetterRenderer, SendError, SendResult, SmsSender
+from collections_svc.notices.channels.console import ConsoleSender
+from collections_svc.notices.channels.letters import WeasyPrintRenderer, store_letter
+from collections_svc.notices.models import DUE_STATUSES, Notice, NoticeAttempt
+from collections_svc.notices.service import (
+    FAILED_HOOKS,
+    add_event,
+    adopt_parked_events,
+    case_event,
+    pick_contact,
+)
+
+log = logging.getLogger("collections_svc.notices.dispatch")
+DISPATCH_ACTOR = Actor(id=None, username="notice-dispatcher", role=None)
+PHONE_INVALID_CODES = {"21211", "21614"}
+OPTED_OUT_CODES = {"21610"}
+
+
+@dataclass
+class DispatchCounts:
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+    reconciled_sent: int = 0
+    reconciled_requeued: int = 0
+    skipped: int = 0
+
+    def add(self, other: DispatchCounts) -> None:
+        for k, v in other.__dict__.items():
+            setattr(self, k, getattr(self, k) + v)
+
+
+@dataclass
+class Dispatcher:
+    """The seams of one dispatcher; ``crash_at`` lets tests kill it between claim, send and record."""
+
+    session_factory: sessionmaker[Session]
+    sender: SmsSender
+    clock: Clock
+    settings: Settings
+    letters: LetterRenderer = field(default_factory=WeasyPrintRenderer)
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    status_callback: str | None = None
+    on_failed: Callable[[Session, Notice], None] | None = None
+    crash_at: Callable[[str, int], None] | None = None
+    rng: random.Random = field(default_factory=random.Random)
+
+    # -- claiming ---------------------------------------------------------------------------------
+    def claim(self, limit: int) -> tuple[list[int], str]:
+        now = self.clock.now()
+        token = uuid.uuid4().hex
+        values = {"status": "sending", "claim_token": token,
+                  "lease_until": now + dt.timedelta(seconds=self.settings.notices.lease_seconds)}
+        due = (Notice.status.in_(DUE_STATUSES), Notice.next_attempt_at <= now)
+        with session_scope(self.session_factory) as s:
+            if s.get_bind().dialect.name == "postgresql":
+                ids = list(s.scalars(select(Notice.id).where(*due).order_by(Notice.next_attempt_at, Notice.id)
+                                     .limit(limit).with_for_update(skip_locked=True)))
+                if ids:
+                    s.execute(update(Notice).where(Notice.id.in_(ids)).values(**values)
+                              .execution_options(synchronize_session=False))
+            else:
+                sub = (select(Notice.id).where(*due).order_by(Notice.next_attempt_at, Notice.id).limit(limit)
+                       .scalar_subquery())
+                ids = list(s.scalars(update(Notice).where(Notice.id.in_(sub)).values(**values)
+                                     .returning(Notice.id).execution_options(synchronize_session=False)))
+        return sorted(ids), token
+
+    def _crash(self, point: str, notice_id: int) -> None:
+        if self.crash_at is not None:
+            self.crash_at(point, notice_id)
+
+    def _held(self, s: Session, notice_id: int, token: str) -> Notice | None:
+        n = s.get(Notice, notice_id, populate_existing=True)
+        if n is None or n.status != "sending" or n.claim_token != token:
+            return None
+        return n
+
+    # -- one notice ----------------------------------------------------------------------------------
+    def process(self, notice_id: int, token: str, counts: DispatchCounts) -> None:
+        ns = self.settings.notices
+        with session_scope(self.session_factory) as s:
+            n = self._held(s, notice_id, token)
+            if n is None:
+                counts.skipped += 1
+                return
+            now = self.clock.now()
+            contact = s.get(Contact, n.contact_id) if n.contact_id else None
+            borrower = self._borrower(s, n)
+            if contact is None and n.channel != "letter":
+                contact = pick_contact(borrower, n.channel, self.settings)
+                if contact is not None:
+                    n.contact_id = contact.id
+            gate = compliance.check(s, n, contact, borrower, now, self.settings)
+            if not gate.ok:
+                self._defer(s, n, gate.reason or "gated", gate.until or now, now)
+                counts.deferred += 1
+                return
+            if n.channel != "letter":
+                n.to_address = contact.phone
+            n.attempts += 1
+            s.add(NoticeAttempt(notice_id=n.id, number=n.attempts, worker=self.worker, started_at=now))
+            n.lease_until = now + dt.timedelta(seconds=ns.lease_seconds)
+            to, body, channel, attempt_no = n.to_address, n.body, n.channel, n.attempts
+            day = n.business_date
+        self._crash("after_attempt", notice_id)
+
+        result: SendResult | None = None
+        error: SendError | None = None
+        try:
+            if channel == "letter":
+                path = store_letter(self.settings, notice_id, day, self.letters.render_pdf(body))
+                result = SendResult(sid="", status=str(path))
+            else:
+                sender = self.sender if channel == "sms" else ConsoleSender(ns.console_outbox, now=self.clock.now)
+                result = sender.send(to, body, status_callback=self.status_callback)
+        except SendError as exc:
+            error = exc
+        except Exception as exc:  # a renderer or client bug: retry like a transient error, keep the reason
+            log.exception("notice %s: unexpected send error", notice_id)
+            error = SendError(f"{type(exc).__name__}: {exc}", code="internal", retryable=True)
+        self._crash("after_send", notice_id)
+
+        with session_scope(self.session_factory) as s:
+            n = self._held(s, notice_id, token)
+            if n is None:
+                log.warning("notice %s: claim lost before recording (reconciled elsewhere)", notice_id)
+                counts.skipped += 1
+                return
+            now = self.clock.now()
+            attempt = s.scalar(select(NoticeAttempt).where(NoticeAttempt.notice_id == n.id,
+                                                           NoticeAttempt.number == attempt_no))
+            if result is not None:
+                self._mark_sent(s, n, attempt, result, now, outcome="sent")
+                counts.sent += 1
+            else:
+                assert error is not None
+                self._mark_error(s, n, attempt, error, now, counts)
+
+    def _borrower(self, s: Session, n: Notice) -> Borrower | None:
+        from collections_svc.cases.models import Case
+
+        case = s.get(Case, n.case_id)
+        return s.get(Borrower, case.borrower_id) if case else None
+
+    def _defer(self, s: Session, n: Notice, reason: str, until: dt.datetime, now: dt.datetime) -> None:
+        if n.defer_reason != reason or n.status != "deferred":
+            add_event(s, n, "deferred", "dispatcher", now, detail=f"{reason}; next try {until.isoformat()}")
+        n.status = "deferred"
+        n.defer_reason = reason
+        n.next_attempt_at = until
+        n.claim_token = None
+        n.lease_until = None
+
+    def _mark_sent(self, s: Session, n: Notice, attempt: NoticeAttempt | None, result: SendResult,
+                   now: dt.datetime, *, outcome: str) -> None:
+        n.status = "sent"
+        n.sent_at = now
+        n.claim_token = None
+        n.lease_until = None
+        n.defer_reason = None
+        if n.channel == "letter":
+            n.document_path = result.status
+        else:
+            n.provider_sid = result.sid
+        if attempt is not None:
+            attempt.outcome = outcome
+            attempt.finished_at = now
+            attempt.provider_sid = result.sid or None
+        add_event(s, n, "sent", "reconcile" if outcome.startswith("reconciled") else "dispatcher", now,
+                  detail=result.sid or n.document_path)
+        case_event(s, n, "sent", now, self.settings)
+        s.flush()
+        if n.provider_sid:
+            adopt_parked_events(s, n, now, self.settings)
+
+    def _fail(self, s: Session, n: Notice, reason: str, code: str | None, now: dt.datetime) -> None:
+        n.status = "failed"
+        n.final_at = now
+        n.claim_token = None
+        n.lease_until = None
+        n.error_code = code
+        n.last_error = reason
+        add_event(s, n, "failed", "dispatcher", now, detail=reason, error_code=code)
+        case_event(s, n, "failed", now, self.settings, reason=f"{n.template} failed: {reason}")
+        s.flush()
+        for hook in [*FAILED_HOOKS, *([self.on_failed] if self.on_failed else [])]:
+            hook(s, n)
+
+    def _mark_error(self, s: Session, n: Notice, attempt: NoticeAttempt | None, err: SendError,
+                    now: dt.datetime, counts: DispatchCounts) -> None:
+        ns = self.settings.notices
+        if attempt is not None:
+            attempt.finished_at = now
+            attempt.error_code = err.code
+            attempt.error = str(err)[:2000]
+        n.error_code = err.code
+        n.last_error = str(err)[:2000]
+        if err.unknown:
+            # Maybe sent: keep 'sending' and let reconciliation look it up once the request is surely over.
+            if attempt is not None:
+                attempt.outcome = "unknown"
+            n.lease_until = now + dt.timedelta(seconds=ns.http_timeout_seconds)
+            n.claim_token = None
+            add_event(s, n, "unknown", "dispatcher", now, detail=str(err)[:500], error_code=err.code)
+            counts.unknown += 1
+            return
+        if err.retryable:
+            if attempt is not None:
+                attempt.outcome = "retry"
+            self._retry_or_fail(s, n, str(err), err.code, now, counts)
+            return
+        if attempt is not None:
+            attempt.outcome = "failed"
+        contact = s.get(Contact, n.contact_id) if n.contact_id else None
+        if contact is not None and err.code in PHONE_INVALID_CODES | OPTED_OUT_CODES:
+            field_name = "phone_invalid" if err.code in PHONE_INVALID_CODES else "opted_out"
+            if not getattr(contact, field_name):
+                setattr(contact, field_name, True)
+                audit.record(s, DISPATCH_ACTOR, f"contact.{field_name}", "contact", contact.id,
+                             before={field_name: False}, after={field_name: True, "error_code": err.code,
+                                                                 "notice_id": n.id})
+        self._fail(s, n, f"permanent provider error {err.code}: {err}", err.code, now)
+        counts.failed += 1
+
+    def _retry_or_fail(self, s: Session, n: Notice, reason: str, code: str | None, now: dt.datetime,
+                       counts: DispatchCounts) -> None:
+        ns = self.settings.notices
+        if n.attempts >= ns.max_attempts:
+            self._fail(s, n, f"gave up after {n.attempts} attempts; last error: {reason}", code, now)
+            counts.failed += 1
+            return
+        delay = min(ns.backoff_max_seconds, ns.backoff_base_seconds * (2 ** max(0, n.attempts - 1)))
+        delay = self.rng.uniform(delay / 2, delay)  # jitter: spread retries of a burst
+        n.status = "queued"
+        n.next_attempt_at = now + dt.timedelta(seconds=delay)
+        n.claim_token = None
+        n.lease_until = None
+        add_event(s, n, "retry", "dispatcher", now, detail=f"{reason[:300]}; retry at {n.next_attempt_at.isoformat()}",
+                  error_code=code)
+        counts.retried += 1
+
+    # -- reconciliation ------------------------------------------------------------------------------
+    def reconcile(self, limit: int) -> DispatchCounts:
+        """Settle notices stuck in 'sending' past their lease: adopt the provider's message or retry."""
+        counts = DispatchCounts()
+        ns = self.settings.notices
+        now = self.clock.now()
+        with session_scope(self.session_factory) as s:
+            ids = list(s.scalars(select(Notice.id).where(Notice.status == "sending", Notice.lease_until <= now)
+                                 .order_by(Notice.lease_until).limit(limit)))
+        for nid in ids:
+            token = uuid.uuid4().hex
+            with session_scope(self.session_factory) as s:
+                took = s.execute(update(Notice).where(
+                    Notice.id == nid, Notice.status == "sending", Notice.lease_until <= now,
+                ).values(claim_token=token, lease_until=now + dt.timedelta(seconds=ns.lease_seconds))
+                    .execution_options(synchronize_session=False)).rowcount
+            if took != 1:
+                continue  # another dispatcher is reconciling it
+            with session_scope(self.session_factory) as s:
+                n = self._held(s, nid, token)
+                if n is None:
+                    continue
+                attempt = s.scalar(select(NoticeAttempt).where(
+                    NoticeAttempt.notice_id == nid, NoticeAttempt.outcome.in_(("started", "unknown")))
+                    .order_by(NoticeAttempt.id.desc()).limit(1))
+                if attempt is None or n.channel == "letter":
+                    # Died before calling out (or a letter: rendering again is harmless): requeue.
+                    if attempt is not None:
+                        attempt.outcome = "reconciled_not_sent"
+                        attempt.finished_at = now
+                    n.status = "queued"
+                    n.next_attempt_at = now
+                    n.claim_token = None
+                    n.lease_until = None
+                    add_event(s, n, "requeued", "reconcile", now, detail="dispatcher stopped before sending")
+                    counts.reconciled_requeued += 1
+                    continue
+                to, body, channel = n.to_address, n.body, n.channel
+                since = attempt.started_at - dt.timedelta(seconds=ns.reconcile_skew_seconds)
+                until = now + dt.timedelta(seconds=ns.reconcile_skew_seconds)
+                attempt_id = attempt.id
+            sender = self.sender if channel == "sms" else ConsoleSender(ns.console_outbox, now=self.clock.now)
+            try:
+                sids = sender.find_sent(to, body, since, until)
+            except SendError as exc:
+                log.warning("notice %s: reconciliation lookup failed: %s", nid, exc)
+                with session_scope(self.session_factory) as s:
+                    n = self._held(s, nid, token)
+                    if n is not None:
+                        n.lease_until = now + dt.timedelta(seconds=ns.http_timeout_seconds)
+                        n.claim_token = None
+                counts.unknown += 1
+                continue
+            with session_scope(self.session_factory) as s:
+                n = self._held(s, nid, token)
+                if n is None:
+                    continue
+                attempt = s.get(NoticeAttempt, attempt_id)
+                taken = set(s.scalars(select(Notice.provider_sid).where(Notice.provider_sid.in_(sids)))) if sids else set()
+                free = [x for x in sids if x not in taken]
+                if free:
+                    self._mark_sent(s, n, attempt, SendResult(sid=free[-1], status="sent"), now,
+                                    outcome="reconciled_sent")
+                    counts.reconciled_sent += 1
+                else:
+                    attempt.outcome = "reconciled_not_sent"
+                    attempt.finished_at = now
+                    add_event(s, n, "not_found", "reconcile", now,
+                              detail="the provider has no such message: safe to send again")
+                    self._retry_or_fail(s, n, n.last_error or "outcome unknown, not found at provider",
+                                        n.error_code, now, counts)
+                    counts.reconciled_requeued += 1
+        return counts
+
+    def run_batch(self, limit: int = 50) -> DispatchCounts:
+        counts = self.reconcile(limit)
+        ids, token = self.claim(limit)
+        counts.claimed += len(ids)
+        for nid in ids:
+            self.process(nid, token, counts)
+        return counts
+
+
+def dispatch_batch(session_factory: sessionmaker[Session], sender: SmsSender, clock: Clock, settings: Settings,
+                   limit: int = 50, **kw) -> DispatchCounts:
+    """Reconcile stale 'sending' notices, then claim up to ``limit`` due notices and send them.
+
+    Each notice gets its own short transactions (claim, attempt, outcome), so this commits; call it
+    from a job, never inside a request transaction. Keyword arguments go to ``Dispatcher``
+    (letters=, status_callback=, on_failed=, worker=, crash_at=, rng=).
+    """
+    kw.setdefault("status_callback", status_callback_url(settings))
+    return Dispatcher(session_factory, sender, clock, settings, **kw).run_batch(limit)
+
+
+def reconcile(session_factory: sessionmaker[Session], sender: SmsSender, clock: Clock, settings: Settings,
+              limit: int = 100, **kw) -> DispatchCounts:
+    """Only the reconciliation pass (dispatch_batch runs it too)."""
+    return Dispatcher(session_factory, sender, clock, settings, **kw).reconcile(limit)
+
+
+def status_callback_url(settings: Settings) -> str:
+    return settings.public_base_url.rstrip("/") + "/api/v1/webhooks/twilio/status"
