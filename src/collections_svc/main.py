@@ -22,9 +22,12 @@ from collections_svc.db import make_engine, make_sessionmaker
 from collections_svc.errors import install_error_handlers
 from collections_svc.imports.router import router as imports_router
 from collections_svc.loans.router import router as loans_router
+from collections_svc.notices.router import router as notices_router
+from collections_svc.notices.router import webhooks as twilio_webhooks
+from collections_svc.notices.templates import validate_templates
 
 log = logging.getLogger("collections_svc.http")
-ROUTERS = [auth_router, audit_router, loans_router, imports_router]
+ROUTERS = [auth_router, audit_router, loans_router, imports_router, notices_router, twilio_webhooks]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -38,6 +41,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                     "`POST /api/v1/auth/token`.",
     )
     app.state.settings = settings
+    validate_templates(settings)  # a notice template typo stops the start, never sends an empty field
     app.state.clock = clock or SystemClock()
     if session_factory is None:
         engine = make_engine(settings.database.url, echo=settings.database.echo,

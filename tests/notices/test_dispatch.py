@@ -8,7 +8,7 @@ import random
 import pytest
 from sqlalchemy import select
 
-from collections_svc.cases.models import CaseEvent
+from collections_svc.cases.models import Case, CaseEvent
 from collections_svc.notices import service
 from collections_svc.notices.channels.twilio_sms import TwilioSmsSender
 from collections_svc.notices.dispatcher import dispatch_batch, reconcile
@@ -96,8 +96,7 @@ def test_permanent_errors_mark_the_contact_and_never_retry(session, session_fact
     assert counts.failed == 1
     session.refresh(n)
     assert n.status == "failed" and n.error_code == code
-    contact = contact_of(session, session.get(__import__("collections_svc.cases.models",
-                                                         fromlist=["Case"]).Case, n.case_id))
+    contact = contact_of(session, session.get(Case, n.case_id))
     session.refresh(contact)
     assert getattr(contact, flag) is True
     wed_10am.advance(days=1)

@@ -276,3 +276,27 @@ def handle_inbound(session: Session, *, message_sid: str, from_number: str, to_n
     except IntegrityError:
         return session.scalar(select(InboundSms).where(InboundSms.message_sid == message_sid))
     return msg
+
+
+def letters_sent_on(session: Session, day: dt.date, settings: Settings) -> list[Notice]:
+    tz = ZoneInfo(settings.bank.timezone)
+    start = dt.datetime.combine(day, dt.time(0), tz).astimezone(dt.UTC)
+    end = start + dt.timedelta(days=1)
+    return list(session.scalars(select(Notice).where(
+        Notice.channel == "letter", Notice.document_path.is_not(None), Notice.sent_at >= start,
+        Notice.sent_at < end).order_by(Notice.id)))
+
+
+def build_print_batch(session: Session, settings: Settings, day: dt.date):
+    """Merge the letters generated on ``day`` (bank timezone) into one PDF plus a CSV manifest."""
+    from collections_svc.notices.channels.letters import BatchLetter, merge_print_batch
+
+    rows = []
+    for n in letters_sent_on(session, day, settings):
+        contact = session.get(Contact, n.contact_id) if n.contact_id else None
+        rows.append(BatchLetter(notice_id=n.id, case_id=n.case_id, template=n.template,
+                                recipient=contact.name if contact else "", address=n.to_address or "",
+                                path=n.document_path))
+    if not rows:
+        raise NotFound(f"No letters were generated on {day}.")
+    return merge_print_batch(settings, day, rows)
