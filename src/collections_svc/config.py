@@ -110,6 +110,7 @@ class NoticeSettings(BaseModel):
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     # Jurisdiction profile: drives the holiday calendar and whether SMS carry an opt-out hint.
     jurisdiction: str = "CN"
+    holidays_enabled: bool = True
     holiday_subdivision: str | None = None
     extra_holidays: list[str] = Field(default_factory=list)  # ISO dates closed for automated contact
     quiet_weekends: bool = False

@@ -87,8 +87,15 @@ class FakeTwilio:
                 if action in ERRORS:
                     status, msg = ERRORS[action]
                     code = int(action) if len(action) == 5 else (20429 if status == 429 else 20500)
-                    return self._send(status, {"code": code, "message": msg, "status": status,
-                                               "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+                    return self._send(
+                        status,
+                        {
+                            "code": code,
+                            "message": msg,
+                            "status": status,
+                            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                        },
+                    )
                 sid = fake._create(path.split("/")[3], form)
                 if action == "hang":
                     time.sleep(fake.hang_seconds)
@@ -101,10 +108,20 @@ class FakeTwilio:
                     with fake.lock:
                         rows = [m for m in reversed(fake.messages) if not q.get("To") or m["to"] == q["To"]]
                     size = int(q.get("PageSize", 50))
-                    return self._send(200, {"messages": rows[:size], "page": 0, "page_size": size, "start": 0,
-                                            "end": max(0, min(size, len(rows)) - 1), "uri": u.path,
-                                            "first_page_uri": u.path, "next_page_uri": None,
-                                            "previous_page_uri": None})
+                    return self._send(
+                        200,
+                        {
+                            "messages": rows[:size],
+                            "page": 0,
+                            "page_size": size,
+                            "start": 0,
+                            "end": max(0, min(size, len(rows)) - 1),
+                            "uri": u.path,
+                            "first_page_uri": u.path,
+                            "next_page_uri": None,
+                            "previous_page_uri": None,
+                        },
+                    )
                 return self._send(404, {"code": 20404, "message": "not found", "status": 404})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -135,13 +152,27 @@ class FakeTwilio:
     def _create(self, account: str, form: dict[str, str]) -> str:
         now = self.now()
         sid = "SM" + uuid.uuid4().hex
-        msg = {"sid": sid, "account_sid": account, "to": form.get("To"), "from": form.get("From"),
-               "messaging_service_sid": form.get("MessagingServiceSid"), "body": form.get("Body", ""),
-               "status": "queued", "direction": "outbound-api", "num_segments": "1",
-               "date_created": _rfc2822(now), "date_updated": _rfc2822(now), "date_sent": None,
-               "error_code": None, "error_message": None, "price": None, "price_unit": "USD",
-               "api_version": "2010-04-01", "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
-               "status_callback": form.get("StatusCallback")}
+        msg = {
+            "sid": sid,
+            "account_sid": account,
+            "to": form.get("To"),
+            "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": form.get("Body", ""),
+            "status": "queued",
+            "direction": "outbound-api",
+            "num_segments": "1",
+            "date_created": _rfc2822(now),
+            "date_updated": _rfc2822(now),
+            "date_sent": None,
+            "error_code": None,
+            "error_message": None,
+            "price": None,
+            "price_unit": "USD",
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
+            "status_callback": form.get("StatusCallback"),
+        }
         with self.lock:
             self.messages.append(msg)
         return sid
@@ -163,16 +194,32 @@ class FakeTwilio:
         return RequestValidator(auth_token).compute_signature(url, params)
 
     @staticmethod
-    def status_params(sid: str, status: str, *, to: str = "", error_code: str | None = None,
-                      account: str = "ACtest") -> dict[str, str]:
-        p = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status, "To": to,
-             "AccountSid": account, "ApiVersion": "2010-04-01"}
+    def status_params(
+        sid: str, status: str, *, to: str = "", error_code: str | None = None, account: str = "ACtest"
+    ) -> dict[str, str]:
+        p = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "To": to,
+            "AccountSid": account,
+            "ApiVersion": "2010-04-01",
+        }
         if error_code:
             p["ErrorCode"] = error_code
         return p
 
-    def post_status(self, client, public_base_url: str, auth_token: str, sid: str, status: str,
-                    path: str = "/api/v1/webhooks/twilio/status", **kw):
+    def post_status(
+        self,
+        client,
+        public_base_url: str,
+        auth_token: str,
+        sid: str,
+        status: str,
+        path: str = "/api/v1/webhooks/twilio/status",
+        **kw,
+    ):
         """Post a signed status callback through a Starlette TestClient (or httpx.Client) to the app."""
         params = self.status_params(sid, status, **kw)
         sig = self.sign(auth_token, public_base_url.rstrip("/") + path, params)

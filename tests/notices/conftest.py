@@ -19,20 +19,32 @@ AUTH_TOKEN = "test-auth-token"
 PUBLIC = "https://collections.example.com"
 _phones = itertools.count(1000)
 
-SCHEDULE = [("2026-02-15", "80000.00", "3625.00"), ("2026-03-15", "80000.00", "3625.00"),
-            ("2026-06-15", "840000.00", "3625.00")]
+SCHEDULE = [
+    ("2026-02-15", "80000.00", "3625.00"),
+    ("2026-03-15", "80000.00", "3625.00"),
+    ("2026-06-15", "840000.00", "3625.00"),
+]
 
 
-def make_case(session: Session, *, phone: str | None = None, tz: str | None = None,
-              role: ContactRole = ContactRole.legal_representative) -> Case:
+def make_case(
+    session: Session,
+    *,
+    phone: str | None = None,
+    tz: str | None = None,
+    role: ContactRole = ContactRole.legal_representative,
+) -> Case:
     loan = make_loan(session, schedule=SCHEDULE)
     borrower = session.get(Borrower, loan.borrower_id)
     c = borrower.contacts[0]
     c.phone = phone or f"+86139{next(_phones):08d}"
     c.timezone = tz
     c.role = role
-    case = Case(loan_id=loan.id, borrower_id=borrower.id, opened_on=dt.date(2026, 2, 16),
-                stage_entered_on=dt.date(2026, 2, 16))
+    case = Case(
+        loan_id=loan.id,
+        borrower_id=borrower.id,
+        opened_on=dt.date(2026, 2, 16),
+        stage_entered_on=dt.date(2026, 2, 16),
+    )
     session.add(case)
     session.flush()
     return case
@@ -43,12 +55,20 @@ def contact_of(session: Session, case: Case) -> Contact:
 
 
 def notice_settings(db_url: str, tmp_path, **twilio) -> Settings:
-    return Settings(env="test", database={"url": db_url}, public_base_url=PUBLIC,
-                    twilio={"auth_token": AUTH_TOKEN, **twilio},
-                    notices={"letters_dir": str(tmp_path / "letters"),
-                             "console_outbox": str(tmp_path / "outbox.log"),
-                             "http_timeout_seconds": 1.0, "lease_seconds": 5.0,
-                             "backoff_base_seconds": 1.0, "backoff_max_seconds": 60.0})
+    return Settings(
+        env="test",
+        database={"url": db_url},
+        public_base_url=PUBLIC,
+        twilio={"auth_token": AUTH_TOKEN, **twilio},
+        notices={
+            "letters_dir": str(tmp_path / "letters"),
+            "console_outbox": str(tmp_path / "outbox.log"),
+            "http_timeout_seconds": 1.0,
+            "lease_seconds": 5.0,
+            "backoff_base_seconds": 1.0,
+            "backoff_max_seconds": 60.0,
+        },
+    )
 
 
 @pytest.fixture
@@ -67,8 +87,9 @@ def fake_twilio(wed_10am):
 
 @pytest.fixture
 def twilio_settings(db_url, tmp_path, fake_twilio) -> Settings:
-    return notice_settings(db_url, tmp_path, account_sid="ACtest", from_number="+15005550006",
-                           api_base_url=fake_twilio.url)
+    return notice_settings(
+        db_url, tmp_path, account_sid="ACtest", from_number="+15005550006", api_base_url=fake_twilio.url
+    )
 
 
 @pytest.fixture

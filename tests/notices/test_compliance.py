@@ -25,8 +25,9 @@ def local(y, m, d, h, mi=0, tz=SH) -> dt.datetime:
 
 
 def _dispatch(session_factory, settings, clock):
-    return dispatch_batch(session_factory, ConsoleSender(settings.notices.console_outbox, now=clock.now), clock,
-                          settings)
+    return dispatch_batch(
+        session_factory, ConsoleSender(settings.notices.console_outbox, now=clock.now), clock, settings
+    )
 
 
 def _sent_lines(settings) -> list[str]:
@@ -39,8 +40,15 @@ def _sent_lines(settings) -> list[str]:
 def test_2130_contact_time_goes_out_at_0800_next_allowed_day(session, session_factory, settings):
     case = make_case(session)
     clock = FixedClock(local(2026, 4, 1, 21, 30))  # Wednesday 21:30 Shanghai
-    n = service.enqueue(session, case, "first_reminder", trigger_key="dpd:1", business_date=D,
-                        settings=settings, due_at=clock.now())
+    n = service.enqueue(
+        session,
+        case,
+        "first_reminder",
+        trigger_key="dpd:1",
+        business_date=D,
+        settings=settings,
+        due_at=clock.now(),
+    )
     session.commit()
     assert _dispatch(session_factory, settings, clock).deferred == 1
     session.refresh(n)
@@ -56,8 +64,15 @@ def test_2130_contact_time_goes_out_at_0800_next_allowed_day(session, session_fa
 def test_contact_timezone_wins_over_the_bank(session, session_factory, settings):
     case = make_case(session, tz="America/Los_Angeles")
     clock = FixedClock(local(2026, 4, 1, 12, 0))  # noon in Shanghai = 21:00 on Mar 31 in Los Angeles (PDT)
-    n = service.enqueue(session, case, "first_reminder", trigger_key="dpd:1", business_date=D,
-                        settings=settings, due_at=clock.now())
+    n = service.enqueue(
+        session,
+        case,
+        "first_reminder",
+        trigger_key="dpd:1",
+        business_date=D,
+        settings=settings,
+        due_at=clock.now(),
+    )
     session.commit()
     _dispatch(session_factory, settings, clock)
     session.refresh(n)
@@ -94,14 +109,27 @@ def test_holiday_configurable_per_jurisdiction(settings):
 def test_the_fourth_sms_in_seven_days_waits(session, session_factory, settings):
     case = make_case(session)
     clock = FixedClock(local(2026, 4, 1, 10, 0))
-    templates = [("first_reminder", {}), ("letter_sent", {}),
-                 ("promise_reminder", {"promise_amount": "1000.00", "promise_date": "2026-04-03"}),
-                 ("promise_broken", {"promise_amount": "1000.00", "promise_date": "2026-04-03"})]
+    templates = [
+        ("first_reminder", {}),
+        ("letter_sent", {}),
+        ("promise_reminder", {"promise_amount": "1000.00", "promise_date": "2026-04-03"}),
+        ("promise_broken", {"promise_amount": "1000.00", "promise_date": "2026-04-03"}),
+    ]
     notices = []
     for i, (t, extra) in enumerate(templates):
         clock.at = local(2026, 4, 1 + i, 10, 0)
-        notices.append(service.enqueue(session, case, t, trigger_key=f"k{i}", business_date=clock.now().date(),
-                                       settings=settings, extra=extra, due_at=clock.now()))
+        notices.append(
+            service.enqueue(
+                session,
+                case,
+                t,
+                trigger_key=f"k{i}",
+                business_date=clock.now().date(),
+                settings=settings,
+                extra=extra,
+                due_at=clock.now(),
+            )
+        )
         session.commit()
         _dispatch(session_factory, settings, clock)
     for n in notices:
@@ -120,8 +148,15 @@ def test_opted_out_and_unconsented_contacts_are_deferred_not_dropped(session, se
     contact = contact_of(session, case)
     contact.opted_out = True
     clock = FixedClock(local(2026, 4, 1, 10, 0))
-    n = service.enqueue(session, case, "first_reminder", trigger_key="dpd:1", business_date=D, settings=settings,
-                        due_at=clock.now())
+    n = service.enqueue(
+        session,
+        case,
+        "first_reminder",
+        trigger_key="dpd:1",
+        business_date=D,
+        settings=settings,
+        due_at=clock.now(),
+    )
     session.commit()
     _dispatch(session_factory, settings, clock)
     session.refresh(n)
@@ -139,8 +174,15 @@ def test_opted_out_and_unconsented_contacts_are_deferred_not_dropped(session, se
 def test_unrelated_third_party_is_never_contacted(session, session_factory, settings):
     case = make_case(session, role=ContactRole.other)
     clock = FixedClock(local(2026, 4, 1, 10, 0))
-    n = service.enqueue(session, case, "first_reminder", trigger_key="dpd:1", business_date=D, settings=settings,
-                        due_at=clock.now())
+    n = service.enqueue(
+        session,
+        case,
+        "first_reminder",
+        trigger_key="dpd:1",
+        business_date=D,
+        settings=settings,
+        due_at=clock.now(),
+    )
     session.commit()
     assert n.contact_id is None  # pick_contact refuses role 'other'
     _dispatch(session_factory, settings, clock)
@@ -150,8 +192,16 @@ def test_unrelated_third_party_is_never_contacted(session, session_factory, sett
     import pytest
 
     from collections_svc.errors import ValidationFailed
+
     case2 = make_case(session)
     with pytest.raises(ValidationFailed):
-        service.enqueue(session, case2, "first_reminder", trigger_key="x", business_date=D, settings=settings,
-                        contact=other)
+        service.enqueue(
+            session,
+            case2,
+            "first_reminder",
+            trigger_key="x",
+            business_date=D,
+            settings=settings,
+            contact=other,
+        )
     assert session.scalar(select(Notice).where(Notice.case_id == case2.id)) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -22,15 +23,17 @@ def _enqueue(session, settings, n=1, template="first_reminder"):
     out = []
     for _ in range(n):
         case = make_case(session)
-        out.append(service.enqueue(session, case, template, trigger_key="dpd:1", business_date=D,
-                                   settings=settings))
+        out.append(
+            service.enqueue(session, case, template, trigger_key="dpd:1", business_date=D, settings=settings)
+        )
     session.commit()
     return out
 
 
 def _run(session_factory, settings, clock, **kw):
-    return dispatch_batch(session_factory, TwilioSmsSender(settings), clock, settings, limit=50,
-                          rng=random.Random(1), **kw)
+    return dispatch_batch(
+        session_factory, TwilioSmsSender(settings), clock, settings, limit=50, rng=random.Random(1), **kw
+    )
 
 
 def test_sends_once_and_stores_the_sid(session, session_factory, twilio_settings, fake_twilio, wed_10am):
@@ -48,8 +51,9 @@ def test_sends_once_and_stores_the_sid(session, session_factory, twilio_settings
     assert session.scalar(select(CaseEvent).where(CaseEvent.case_id == n.case_id, CaseEvent.kind == "notice"))
 
 
-def test_429_and_500_retry_with_backoff_then_send_once(session, session_factory, twilio_settings, fake_twilio,
-                                                      wed_10am):
+def test_429_and_500_retry_with_backoff_then_send_once(
+    session, session_factory, twilio_settings, fake_twilio, wed_10am
+):
     (n,) = _enqueue(session, twilio_settings)
     fake_twilio.script.extend(["429", "500"])
     assert _run(session_factory, twilio_settings, wed_10am).retried == 1
@@ -65,13 +69,18 @@ def test_429_and_500_retry_with_backoff_then_send_once(session, session_factory,
     session.refresh(n)
     assert n.status == "sent" and n.attempts == 3
     assert len(fake_twilio.messages) == 1
-    outcomes = [a.outcome for a in session.scalars(select(NoticeAttempt).where(NoticeAttempt.notice_id == n.id)
-                                                   .order_by(NoticeAttempt.id))]
+    outcomes = [
+        a.outcome
+        for a in session.scalars(
+            select(NoticeAttempt).where(NoticeAttempt.notice_id == n.id).order_by(NoticeAttempt.id)
+        )
+    ]
     assert outcomes == ["retry", "retry", "sent"]
 
 
-def test_gives_up_after_max_attempts_with_reason_and_hook(session, session_factory, twilio_settings,
-                                                          fake_twilio, wed_10am):
+def test_gives_up_after_max_attempts_with_reason_and_hook(
+    session, session_factory, twilio_settings, fake_twilio, wed_10am
+):
     twilio_settings.notices.max_attempts = 2
     (n,) = _enqueue(session, twilio_settings)
     fake_twilio.script.extend(["500", "500"])
@@ -86,10 +95,12 @@ def test_gives_up_after_max_attempts_with_reason_and_hook(session, session_facto
     assert fake_twilio.messages == []
 
 
-@pytest.mark.parametrize("code,flag", [("21211", "phone_invalid"), ("21614", "phone_invalid"),
-                                       ("21610", "opted_out")])
-def test_permanent_errors_mark_the_contact_and_never_retry(session, session_factory, twilio_settings,
-                                                           fake_twilio, wed_10am, code, flag):
+@pytest.mark.parametrize(
+    "code,flag", [("21211", "phone_invalid"), ("21614", "phone_invalid"), ("21610", "opted_out")]
+)
+def test_permanent_errors_mark_the_contact_and_never_retry(
+    session, session_factory, twilio_settings, fake_twilio, wed_10am, code, flag
+):
     (n,) = _enqueue(session, twilio_settings)
     fake_twilio.script.append(code)
     counts = _run(session_factory, twilio_settings, wed_10am)
@@ -105,7 +116,8 @@ def test_permanent_errors_mark_the_contact_and_never_retry(session, session_fact
 
 
 def test_timeout_after_twilio_created_the_message_is_reconciled_not_resent(
-        session, session_factory, twilio_settings, fake_twilio, wed_10am):
+    session, session_factory, twilio_settings, fake_twilio, wed_10am
+):
     (n,) = _enqueue(session, twilio_settings)
     fake_twilio.script.append("hang")  # created at Twilio, answer arrives after the client timeout
     counts = _run(session_factory, twilio_settings, wed_10am)
@@ -121,7 +133,8 @@ def test_timeout_after_twilio_created_the_message_is_reconciled_not_resent(
 
 
 def test_timeout_before_twilio_created_anything_is_retried_once(
-        session, session_factory, twilio_settings, fake_twilio, wed_10am):
+    session, session_factory, twilio_settings, fake_twilio, wed_10am
+):
     (n,) = _enqueue(session, twilio_settings)
     fake_twilio.script.append("hang_before")
     assert _run(session_factory, twilio_settings, wed_10am).unknown == 1
@@ -140,7 +153,8 @@ class Crash(Exception):
 
 @pytest.mark.parametrize("point", ["after_attempt", "after_send"])
 def test_crash_between_send_and_record_is_reconciled_without_duplicate(
-        session, session_factory, twilio_settings, fake_twilio, wed_10am, point):
+    session, session_factory, twilio_settings, fake_twilio, wed_10am, point
+):
     notices = _enqueue(session, twilio_settings, n=3)
 
     def crash(p, notice_id):
@@ -152,7 +166,7 @@ def test_crash_between_send_and_record_is_reconciled_without_duplicate(
     # The lease has not expired: another dispatcher leaves the orphan alone.
     wed_10am.advance(seconds=1)
     _run(session_factory, twilio_settings, wed_10am)
-    # The crashed batch held notices 1 and 2 (claimed); only notice 0 went out, plus 1 if it crashed after send.
+    # The crashed batch held notices 1 and 2; only 0 went out, plus 1 if it crashed after send.
     assert len(fake_twilio.messages) == (1 if point == "after_attempt" else 2)
     wed_10am.advance(seconds=10)
     reconcile(session_factory, TwilioSmsSender(twilio_settings), wed_10am, twilio_settings)
@@ -175,23 +189,35 @@ def test_reconcile_on_the_console_channel_finds_the_logged_line(session, session
             raise Crash(p)
 
     with pytest.raises(Crash):
-        dispatch_batch(session_factory, ConsoleSender(settings.notices.console_outbox, now=wed_10am.now), wed_10am, settings,
-                       crash_at=crash)
+        dispatch_batch(
+            session_factory,
+            ConsoleSender(settings.notices.console_outbox, now=wed_10am.now),
+            wed_10am,
+            settings,
+            crash_at=crash,
+        )
     wed_10am.advance(seconds=10)
-    counts = dispatch_batch(session_factory, ConsoleSender(settings.notices.console_outbox, now=wed_10am.now), wed_10am, settings)
+    counts = dispatch_batch(
+        session_factory, ConsoleSender(settings.notices.console_outbox, now=wed_10am.now), wed_10am, settings
+    )
     assert counts.reconciled_sent == 1
     session.refresh(n)
     assert n.status == "sent"
-    lines = open(settings.notices.console_outbox, encoding="utf-8").read().splitlines()
+    lines = Path(settings.notices.console_outbox).read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and n.provider_sid in lines[0]
 
 
 def test_enqueue_is_idempotent(session, settings):
     case = make_case(session)
-    a = service.enqueue(session, case, "first_reminder", trigger_key="dpd:1", business_date=D, settings=settings)
-    b = service.enqueue(session, case, "first_reminder", trigger_key="dpd:1", business_date=D, settings=settings)
-    c = service.enqueue(session, case, "first_reminder", trigger_key="dpd:1:again", business_date=D,
-                        settings=settings)
+    a = service.enqueue(
+        session, case, "first_reminder", trigger_key="dpd:1", business_date=D, settings=settings
+    )
+    b = service.enqueue(
+        session, case, "first_reminder", trigger_key="dpd:1", business_date=D, settings=settings
+    )
+    c = service.enqueue(
+        session, case, "first_reminder", trigger_key="dpd:1:again", business_date=D, settings=settings
+    )
     assert a is not None and b is None and c is not None
     assert len(session.scalars(select(Notice).where(Notice.case_id == case.id)).all()) == 2
     assert "¥167,250.00" in a.body  # two overdue installments as of 2026-04-01

@@ -32,8 +32,11 @@ def _letters(session, session_factory, settings, clock, n=2):
     out = []
     for _ in range(n):
         case = make_case(session)
-        out.append(service.enqueue(session, case, "first_demand", trigger_key="stage:letter", business_date=D,
-                                   settings=settings))
+        out.append(
+            service.enqueue(
+                session, case, "first_demand", trigger_key="stage:letter", business_date=D, settings=settings
+            )
+        )
     session.commit()
     counts = dispatch_batch(session_factory, ConsoleSender(settings.notices.console_outbox), clock, settings)
     assert counts.sent == n
@@ -42,8 +45,9 @@ def _letters(session, session_factory, settings, clock, n=2):
     return out
 
 
-def test_chinese_letter_pdf_contains_name_and_uppercase_amount(session, session_factory, settings, clock,
-                                                               client, auth):
+def test_chinese_letter_pdf_contains_name_and_uppercase_amount(
+    session, session_factory, settings, clock, client, auth
+):
     (n,) = _letters(session, session_factory, settings, clock, n=1)
     assert n.status == "sent" and n.document_path.endswith(f"notice-{n.id}.pdf")
     borrower_name = session.get(Borrower, session.get(Case, n.case_id).borrower_id).name
@@ -56,8 +60,9 @@ def test_chinese_letter_pdf_contains_name_and_uppercase_amount(session, session_
     assert client.get(f"/api/v1/notices/{n.id}/pdf").status_code == 401
 
 
-def test_daily_print_batch_merges_letters_with_a_manifest(session, session_factory, settings, clock, client,
-                                                          auth):
+def test_daily_print_batch_merges_letters_with_a_manifest(
+    session, session_factory, settings, clock, client, auth
+):
     letters = _letters(session, session_factory, settings, clock, n=3)
     r = client.post("/api/v1/notices/print-batches", params={"day": "2026-04-01"}, headers=auth("supervisor"))
     assert r.status_code == 200, r.text
@@ -69,8 +74,12 @@ def test_daily_print_batch_merges_letters_with_a_manifest(session, session_facto
     rows = list(csv.DictReader(io.StringIO(manifest)))
     assert [int(r["notice_id"]) for r in rows] == [n.id for n in letters]
     assert rows[0]["first_page"] == "1"
-    assert client.post("/api/v1/notices/print-batches", params={"day": "2026-04-02"},
-                       headers=auth("supervisor")).status_code == 404
+    assert (
+        client.post(
+            "/api/v1/notices/print-batches", params={"day": "2026-04-02"}, headers=auth("supervisor")
+        ).status_code
+        == 404
+    )
     assert client.post("/api/v1/notices/print-batches", headers=auth("collector")).status_code == 403
 
 
@@ -78,25 +87,39 @@ def test_preview_renders_without_sending(session, settings, client, auth):
     case = make_case(session)
     session.commit()
     h = auth("collector")
-    r = client.get(f"/api/v1/cases/{case.id}/notices/preview", params={"template": "first_reminder"}, headers=h)
+    r = client.get(
+        f"/api/v1/cases/{case.id}/notices/preview", params={"template": "first_reminder"}, headers=h
+    )
     assert r.status_code == 200, r.text
     assert "¥167,250.00" in r.json()["body"] and r.json()["channel"] == "sms"
-    r = client.post(f"/api/v1/cases/{case.id}/notices/preview",
-                    params={"template": "promise_reminder", "locale": "en"},
-                    json={"extra": {"promise_amount": "5000.00", "promise_date": "2026-04-09"}}, headers=h)
+    r = client.post(
+        f"/api/v1/cases/{case.id}/notices/preview",
+        params={"template": "promise_reminder", "locale": "en"},
+        json={"extra": {"promise_amount": "5000.00", "promise_date": "2026-04-09"}},
+        headers=h,
+    )
     assert r.status_code == 200, r.text
     assert "CN¥5,000.00" in r.json()["body"] and "2026-04-09" in r.json()["body"]
     assert r.json()["sample_values_used"] == []
-    r = client.get(f"/api/v1/cases/{case.id}/notices/preview", params={"template": "visit_announced"}, headers=h)
+    r = client.get(
+        f"/api/v1/cases/{case.id}/notices/preview", params={"template": "visit_announced"}, headers=h
+    )
     assert r.json()["sample_values_used"] == ["visit_date"]
-    r = client.post(f"/api/v1/cases/{case.id}/notices/preview", params={"template": "first_demand",
-                                                                        "format": "pdf"}, headers=h)
+    r = client.post(
+        f"/api/v1/cases/{case.id}/notices/preview",
+        params={"template": "first_demand", "format": "pdf"},
+        headers=h,
+    )
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     assert client.get(f"/api/v1/cases/{case.id}/notices", headers=h).json() == []  # nothing queued
     bad = client.get(f"/api/v1/cases/{case.id}/notices/preview", params={"template": "nope"}, headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "template"
-    assert client.get("/api/v1/cases/999999/notices/preview", params={"template": "first_reminder"},
-                      headers=h).status_code == 404
+    assert (
+        client.get(
+            "/api/v1/cases/999999/notices/preview", params={"template": "first_reminder"}, headers=h
+        ).status_code
+        == 404
+    )
 
 
 def test_case_notices_list_shows_status_history(session, session_factory, settings, clock, client, auth):

@@ -9,7 +9,13 @@ import pytest
 from collections_svc.config import Settings
 from collections_svc.main import create_app
 from collections_svc.notices.templates import (
-    LOCALES, MANIFEST, TemplateProblem, render, sample_context, templates_dir, validate_templates,
+    LOCALES,
+    MANIFEST,
+    TemplateProblem,
+    render,
+    sample_context,
+    templates_dir,
+    validate_templates,
 )
 
 
@@ -28,8 +34,9 @@ def _copy(tmp_path) -> Settings:
 def test_a_variable_typo_fails_loudly_and_stops_the_app(tmp_path):
     s = _copy(tmp_path)
     p = tmp_path / "tpl" / "sms" / "first_reminder.zh_CN.txt.j2"
-    p.write_text(p.read_text(encoding="utf-8").replace("{{ overdue_amount }}", "{{ overdue_amout }}"),
-                 encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8").replace("{{ overdue_amount }}", "{{ overdue_amout }}"), encoding="utf-8"
+    )
     with pytest.raises(TemplateProblem) as e:
         validate_templates(s)
     assert "overdue_amout" in e.value.detail and "first_reminder.zh_CN" in e.value.detail
@@ -84,5 +91,11 @@ def test_letters_state_balance_overdue_reason_dispute_and_contact():
         for phrase in ("贷款余额", "逾期合计", "催收原因", "异议方式", "联系方式", "捌万叁仟陆佰贰拾伍元整"):
             assert phrase in zh, (name, phrase)
         en = render(s, name, "en", sample_context(s, "en")).body
-        for phrase in ("Outstanding principal", "Total overdue", "Why you receive", "How to dispute", "Contact:"):
+        for phrase in (
+            "Outstanding principal",
+            "Total overdue",
+            "Why you receive",
+            "How to dispute",
+            "Contact:",
+        ):
             assert phrase in en, (name, phrase)

@@ -14,7 +14,8 @@ from collections_svc.notices.dispatcher import dispatch_batch
 from collections_svc.notices.models import InboundSms, NoticeStatusEvent
 from collections_svc.notices.router import PUBLIC
 from tests.fakes.twilio_fake import FakeTwilio
-from tests.notices.conftest import AUTH_TOKEN, PUBLIC as PUBLIC_URL, contact_of, make_case
+from tests.notices.conftest import AUTH_TOKEN, contact_of, make_case
+from tests.notices.conftest import PUBLIC as PUBLIC_URL
 
 D = dt.date(2026, 4, 1)
 STATUS = "/api/v1/webhooks/twilio/status"
@@ -34,10 +35,13 @@ def clock(wed_10am):
 @pytest.fixture
 def sent_notice(session, session_factory, twilio_settings, wed_10am):
     case = make_case(session)
-    n = service.enqueue(session, case, "first_reminder", trigger_key="dpd:1", business_date=D,
-                        settings=twilio_settings)
+    n = service.enqueue(
+        session, case, "first_reminder", trigger_key="dpd:1", business_date=D, settings=twilio_settings
+    )
     session.commit()
-    assert dispatch_batch(session_factory, TwilioSmsSender(twilio_settings), wed_10am, twilio_settings).sent == 1
+    assert (
+        dispatch_batch(session_factory, TwilioSmsSender(twilio_settings), wed_10am, twilio_settings).sent == 1
+    )
     session.refresh(n)
     return n
 
@@ -59,8 +63,11 @@ def test_bad_signature_is_403_and_changes_nothing(client, session, sent_notice):
     session.refresh(sent_notice)
     assert sent_notice.status == "sent"
     assert session.scalar(select(func.count()).select_from(NoticeStatusEvent)) == before
-    r = client.post(INBOUND, data={"MessageSid": "SMx", "From": "+8613900000000", "Body": "STOP"},
-                    headers={"X-Twilio-Signature": "bad"})
+    r = client.post(
+        INBOUND,
+        data={"MessageSid": "SMx", "From": "+8613900000000", "Body": "STOP"},
+        headers={"X-Twilio-Signature": "bad"},
+    )
     assert r.status_code == 403
     assert session.scalar(select(func.count()).select_from(InboundSms)) == 0
 
@@ -73,8 +80,11 @@ def test_duplicated_and_reordered_callbacks_never_leave_a_final_status(client, s
     assert _post_status(client, sid, "undelivered", error_code="30003").status_code == 204
     session.refresh(sent_notice)
     assert sent_notice.status == "delivered" and sent_notice.final_at is not None
-    events = session.scalars(select(NoticeStatusEvent.status).where(
-        NoticeStatusEvent.message_sid == sid).order_by(NoticeStatusEvent.id)).all()
+    events = session.scalars(
+        select(NoticeStatusEvent.status)
+        .where(NoticeStatusEvent.message_sid == sid)
+        .order_by(NoticeStatusEvent.id)
+    ).all()
     assert events == ["delivered", "sent", "undelivered"]  # all recorded once, the final status kept
 
 
@@ -84,18 +94,22 @@ def test_undelivered_with_error_code_is_final(client, session, sent_notice):
     assert sent_notice.status == "undelivered" and sent_notice.error_code == "30005"
 
 
-def test_callback_before_the_sid_is_stored_is_parked_then_applied(client, session, session_factory,
-                                                                  twilio_settings, fake_twilio, wed_10am):
+def test_callback_before_the_sid_is_stored_is_parked_then_applied(
+    client, session, session_factory, twilio_settings, fake_twilio, wed_10am
+):
     case = make_case(session)
-    n = service.enqueue(session, case, "first_reminder", trigger_key="dpd:1", business_date=D,
-                        settings=twilio_settings)
+    n = service.enqueue(
+        session, case, "first_reminder", trigger_key="dpd:1", business_date=D, settings=twilio_settings
+    )
     session.commit()
 
     def race(point, notice_id):
         if point == "after_send":  # Twilio's callback beats our commit of the SID
             _post_status(client, fake_twilio.messages[-1]["sid"], "delivered")
 
-    dispatch_batch(session_factory, TwilioSmsSender(twilio_settings), wed_10am, twilio_settings, crash_at=race)
+    dispatch_batch(
+        session_factory, TwilioSmsSender(twilio_settings), wed_10am, twilio_settings, crash_at=race
+    )
     session.refresh(n)
     assert n.status == "delivered"
 
@@ -106,8 +120,9 @@ def _inbound(client, sid, frm, body):
     return client.post(INBOUND, data=params, headers={"X-Twilio-Signature": sig})
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop", " Unsubscribe ", "STOPALL", "CANCEL", "END", "QUIT", "REVOKE",
-                                  "OPTOUT"])
+@pytest.mark.parametrize(
+    "word", ["STOP", "stop", " Unsubscribe ", "STOPALL", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"]
+)
 def test_stop_words_opt_out_start_opts_back_in(client, session, word):
     case = make_case(session)
     contact = contact_of(session, case)

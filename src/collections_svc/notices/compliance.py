@@ -53,7 +53,9 @@ def is_closed_day(day: dt.date, ns: NoticeSettings) -> str | None:
     """The reason automated contact is closed on ``day`` (local date), or None."""
     if day.isoformat() in ns.extra_holidays:
         return f"{day} is a configured holiday"
-    name = _calendar(ns.jurisdiction.upper(), ns.holiday_subdivision, day.year).get(day)
+    name = ns.holidays_enabled and _calendar(ns.jurisdiction.upper(), ns.holiday_subdivision, day.year).get(
+        day
+    )
     if name:
         return f"{day} is a public holiday ({name})"
     if ns.quiet_weekends and day.weekday() >= 5:
@@ -62,8 +64,11 @@ def is_closed_day(day: dt.date, ns: NoticeSettings) -> str | None:
 
 
 def contact_timezone(contact: Contact | None, borrower: Borrower | None, settings: Settings) -> ZoneInfo:
-    name = (contact.timezone if contact and contact.timezone else None) or (
-        borrower.timezone if borrower and borrower.timezone else None) or settings.bank.timezone
+    name = (
+        (contact.timezone if contact and contact.timezone else None)
+        or (borrower.timezone if borrower and borrower.timezone else None)
+        or settings.bank.timezone
+    )
     return ZoneInfo(name)
 
 
@@ -79,13 +84,17 @@ def next_allowed_time(at: dt.datetime, tz: ZoneInfo, ns: NoticeSettings) -> tupl
             local = dt.datetime.combine(local.date() + dt.timedelta(days=1), start, tz)
             continue
         if local.time() < start:
-            reason = reason or (f"outside allowed hours {ns.allowed_start}-{ns.allowed_end} "
-                                f"({local:%H:%M} {tz.key}; CN-COL-03/US-REGF-02)")
+            reason = reason or (
+                f"outside allowed hours {ns.allowed_start}-{ns.allowed_end} "
+                f"({local:%H:%M} {tz.key}; CN-COL-03/US-REGF-02)"
+            )
             local = dt.datetime.combine(local.date(), start, tz)
             continue
         if local.time() >= end:
-            reason = reason or (f"outside allowed hours {ns.allowed_start}-{ns.allowed_end} "
-                                f"({local:%H:%M} {tz.key}; CN-COL-03/US-REGF-02)")
+            reason = reason or (
+                f"outside allowed hours {ns.allowed_start}-{ns.allowed_end} "
+                f"({local:%H:%M} {tz.key}; CN-COL-03/US-REGF-02)"
+            )
             local = dt.datetime.combine(local.date() + dt.timedelta(days=1), start, tz)
             continue
         return local.astimezone(dt.UTC), reason
@@ -111,16 +120,24 @@ def contact_problem(contact: Contact | None, channel: str, settings: Settings) -
     return None
 
 
-def _recent_send_times(session: Session, column, value: int, exclude_id: int | None, since: dt.datetime,
-                       now: dt.datetime) -> list[dt.datetime]:
+def _recent_send_times(
+    session: Session, column, value: int, exclude_id: int | None, since: dt.datetime, now: dt.datetime
+) -> list[dt.datetime]:
     # In flight = 'sending' with an attempt started (a merely claimed row has not reached anyone).
-    in_flight = and_(Notice.status == "sending", exists().where(
-        NoticeAttempt.notice_id == Notice.id, NoticeAttempt.outcome.in_(("started", "unknown"))))
+    in_flight = and_(
+        Notice.status == "sending",
+        exists().where(
+            NoticeAttempt.notice_id == Notice.id, NoticeAttempt.outcome.in_(("started", "unknown"))
+        ),
+    )
     rows = session.execute(
         select(Notice.sent_at, Notice.status).where(
-            column == value, Notice.channel.in_(SMS_CHANNELS),
+            column == value,
+            Notice.channel.in_(SMS_CHANNELS),
             or_(Notice.sent_at >= since, in_flight),
-            Notice.id != (exclude_id or -1))).all()
+            Notice.id != (exclude_id or -1),
+        )
+    ).all()
     out = []
     for sent_at, status in rows:
         if sent_at is not None:
@@ -145,13 +162,21 @@ def frequency_gate(session: Session, notice: Notice, now: dt.datetime, ns: Notic
             t = times[len(times) - cap] + window
             if until is None or t > until:
                 until = t
-                reason = (f"frequency cap: {len(times)} SMS to this {label} in the last {ns.cap_window_days} "
-                          f"days (max {cap})")
+                reason = (
+                    f"frequency cap: {len(times)} SMS to this {label} in the last {ns.cap_window_days} "
+                    f"days (max {cap})"
+                )
     return Gate(False, reason, until) if until else Gate.open()
 
 
-def check(session: Session, notice: Notice, contact: Contact | None, borrower: Borrower | None,
-          now: dt.datetime, settings: Settings) -> Gate:
+def check(
+    session: Session,
+    notice: Notice,
+    contact: Contact | None,
+    borrower: Borrower | None,
+    now: dt.datetime,
+    settings: Settings,
+) -> Gate:
     """Run every gate for ``notice`` at ``now``; the first that closes wins (with its reopening time)."""
     ns = settings.notices
     problem = contact_problem(contact, notice.channel, settings)

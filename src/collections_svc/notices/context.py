@@ -21,15 +21,31 @@ REFERRAL_DAYS = 15
 DISPUTE_DAYS = 15
 
 
-def case_context(session: Session, settings: Settings, case: Case, contact: Contact | None, template: str,
-                 locale: str, business_date: dt.date, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def case_context(
+    session: Session,
+    settings: Settings,
+    case: Case,
+    contact: Contact | None,
+    template: str,
+    locale: str,
+    business_date: dt.date,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     loan = session.get(Loan, case.loan_id)
     borrower = session.get(Borrower, case.borrower_id)
     if loan is None or borrower is None:  # pragma: no cover - foreign keys forbid it
         raise LookupError(f"case {case.id} has no loan or borrower")
-    overdue = list(session.scalars(
-        select(Installment).where(Installment.loan_id == loan.id, Installment.due_on < business_date,
-                                  Installment.settled_on.is_(None)).order_by(Installment.seq)))
+    overdue = list(
+        session.scalars(
+            select(Installment)
+            .where(
+                Installment.loan_id == loan.id,
+                Installment.due_on < business_date,
+                Installment.settled_on.is_(None),
+            )
+            .order_by(Installment.seq)
+        )
+    )
     overdue = [i for i in overdue if i.unpaid > 0]
     cur = loan.currency
     p = sum((i.principal_due - i.principal_paid for i in overdue), Decimal("0.00"))
@@ -39,8 +55,11 @@ def case_context(session: Session, settings: Settings, case: Case, contact: Cont
     oldest = overdue[0].due_on if overdue else None
     dpd = (business_date - oldest).days if oldest else 0
     m = lambda v: money(v, cur, locale)  # noqa: E731
-    address = (contact.address if contact and contact.address else None) or next(
-        (c.address for c in borrower.contacts if c.address), None) or borrower.name
+    address = (
+        (contact.address if contact and contact.address else None)
+        or next((c.address for c in borrower.contacts if c.address), None)
+        or borrower.name
+    )
     ctx: dict[str, Any] = {
         "bank_name": settings.bank.name if locale == "zh_CN" else settings.bank.name_en,
         "bank_phone": settings.bank.phone,
@@ -61,7 +80,9 @@ def case_context(session: Session, settings: Settings, case: Case, contact: Cont
         "overdue_penalty": m(pen),
         "overdue_amount": m(total),
         "overdue_amount_upper": rmb_upper(total),
-        "overdue_lines": [{"seq": i.seq, "due_on": i.due_on.isoformat(), "amount": m(i.unpaid)} for i in overdue],
+        "overdue_lines": [
+            {"seq": i.seq, "due_on": i.due_on.isoformat(), "amount": m(i.unpaid)} for i in overdue
+        ],
         "dispute_days": DISPUTE_DAYS,
         "pay_by": (business_date + dt.timedelta(days=PAY_BY_DAYS)).isoformat(),
         "offer_expires_on": (business_date + dt.timedelta(days=OFFER_DAYS)).isoformat(),

@@ -77,7 +77,9 @@ class Dispatcher:
     clock: Clock
     settings: Settings
     letters: LetterRenderer = field(default_factory=WeasyPrintRenderer)
-    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    worker: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    )
     status_callback: str | None = None
     on_failed: Callable[[Session, Notice], None] | None = None
     crash_at: Callable[[str, int], None] | None = None
@@ -87,21 +89,47 @@ class Dispatcher:
     def claim(self, limit: int) -> tuple[list[int], str]:
         now = self.clock.now()
         token = uuid.uuid4().hex
-        values = {"status": "sending", "claim_token": token,
-                  "lease_until": now + dt.timedelta(seconds=self.settings.notices.lease_seconds)}
+        values = {
+            "status": "sending",
+            "claim_token": token,
+            "lease_until": now + dt.timedelta(seconds=self.settings.notices.lease_seconds),
+        }
         due = (Notice.status.in_(DUE_STATUSES), Notice.next_attempt_at <= now)
         with session_scope(self.session_factory) as s:
             if s.get_bind().dialect.name == "postgresql":
-                ids = list(s.scalars(select(Notice.id).where(*due).order_by(Notice.next_attempt_at, Notice.id)
-                                     .limit(limit).with_for_update(skip_locked=True)))
+                ids = list(
+                    s.scalars(
+                        select(Notice.id)
+                        .where(*due)
+                        .order_by(Notice.next_attempt_at, Notice.id)
+                        .limit(limit)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
                 if ids:
-                    s.execute(update(Notice).where(Notice.id.in_(ids)).values(**values)
-                              .execution_options(synchronize_session=False))
+                    s.execute(
+                        update(Notice)
+                        .where(Notice.id.in_(ids))
+                        .values(**values)
+                        .execution_options(synchronize_session=False)
+                    )
             else:
-                sub = (select(Notice.id).where(*due).order_by(Notice.next_attempt_at, Notice.id).limit(limit)
-                       .scalar_subquery())
-                ids = list(s.scalars(update(Notice).where(Notice.id.in_(sub)).values(**values)
-                                     .returning(Notice.id).execution_options(synchronize_session=False)))
+                sub = (
+                    select(Notice.id)
+                    .where(*due)
+                    .order_by(Notice.next_attempt_at, Notice.id)
+                    .limit(limit)
+                    .scalar_subquery()
+                )
+                ids = list(
+                    s.scalars(
+                        update(Notice)
+                        .where(Notice.id.in_(sub))
+                        .values(**values)
+                        .returning(Notice.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
         return sorted(ids), token
 
     def _crash(self, point: str, notice_id: int) -> None:
@@ -150,7 +178,9 @@ class Dispatcher:
                 path = store_letter(self.settings, notice_id, day, self.letters.render_pdf(body))
                 result = SendResult(sid="", status=str(path))
             else:
-                sender = self.sender if channel == "sms" else ConsoleSender(ns.console_outbox, now=self.clock.now)
+                sender = (
+                    self.sender if channel == "sms" else ConsoleSender(ns.console_outbox, now=self.clock.now)
+                )
                 result = sender.send(to, body, status_callback=self.status_callback)
         except SendError as exc:
             error = exc
@@ -166,8 +196,11 @@ class Dispatcher:
                 counts.skipped += 1
                 return
             now = self.clock.now()
-            attempt = s.scalar(select(NoticeAttempt).where(NoticeAttempt.notice_id == n.id,
-                                                           NoticeAttempt.number == attempt_no))
+            attempt = s.scalar(
+                select(NoticeAttempt).where(
+                    NoticeAttempt.notice_id == n.id, NoticeAttempt.number == attempt_no
+                )
+            )
             if result is not None:
                 self._mark_sent(s, n, attempt, result, now, outcome="sent")
                 counts.sent += 1
@@ -190,8 +223,16 @@ class Dispatcher:
         n.claim_token = None
         n.lease_until = None
 
-    def _mark_sent(self, s: Session, n: Notice, attempt: NoticeAttempt | None, result: SendResult,
-                   now: dt.datetime, *, outcome: str) -> None:
+    def _mark_sent(
+        self,
+        s: Session,
+        n: Notice,
+        attempt: NoticeAttempt | None,
+        result: SendResult,
+        now: dt.datetime,
+        *,
+        outcome: str,
+    ) -> None:
         n.status = "sent"
         n.sent_at = now
         n.claim_token = None
@@ -205,8 +246,14 @@ class Dispatcher:
             attempt.outcome = outcome
             attempt.finished_at = now
             attempt.provider_sid = result.sid or None
-        add_event(s, n, "sent", "reconcile" if outcome.startswith("reconciled") else "dispatcher", now,
-                  detail=result.sid or n.document_path)
+        add_event(
+            s,
+            n,
+            "sent",
+            "reconcile" if outcome.startswith("reconciled") else "dispatcher",
+            now,
+            detail=result.sid or n.document_path,
+        )
         case_event(s, n, "sent", now, self.settings)
         s.flush()
         if n.provider_sid:
@@ -225,8 +272,15 @@ class Dispatcher:
         for hook in [*FAILED_HOOKS, *([self.on_failed] if self.on_failed else [])]:
             hook(s, n)
 
-    def _mark_error(self, s: Session, n: Notice, attempt: NoticeAttempt | None, err: SendError,
-                    now: dt.datetime, counts: DispatchCounts) -> None:
+    def _mark_error(
+        self,
+        s: Session,
+        n: Notice,
+        attempt: NoticeAttempt | None,
+        err: SendError,
+        now: dt.datetime,
+        counts: DispatchCounts,
+    ) -> None:
         ns = self.settings.notices
         if attempt is not None:
             attempt.finished_at = now
@@ -255,14 +309,21 @@ class Dispatcher:
             field_name = "phone_invalid" if err.code in PHONE_INVALID_CODES else "opted_out"
             if not getattr(contact, field_name):
                 setattr(contact, field_name, True)
-                audit.record(s, DISPATCH_ACTOR, f"contact.{field_name}", "contact", contact.id,
-                             before={field_name: False}, after={field_name: True, "error_code": err.code,
-                                                                 "notice_id": n.id})
+                audit.record(
+                    s,
+                    DISPATCH_ACTOR,
+                    f"contact.{field_name}",
+                    "contact",
+                    contact.id,
+                    before={field_name: False},
+                    after={field_name: True, "error_code": err.code, "notice_id": n.id},
+                )
         self._fail(s, n, f"permanent provider error {err.code}: {err}", err.code, now)
         counts.failed += 1
 
-    def _retry_or_fail(self, s: Session, n: Notice, reason: str, code: str | None, now: dt.datetime,
-                       counts: DispatchCounts) -> None:
+    def _retry_or_fail(
+        self, s: Session, n: Notice, reason: str, code: str | None, now: dt.datetime, counts: DispatchCounts
+    ) -> None:
         ns = self.settings.notices
         if n.attempts >= ns.max_attempts:
             self._fail(s, n, f"gave up after {n.attempts} attempts; last error: {reason}", code, now)
@@ -274,8 +335,15 @@ class Dispatcher:
         n.next_attempt_at = now + dt.timedelta(seconds=delay)
         n.claim_token = None
         n.lease_until = None
-        add_event(s, n, "retry", "dispatcher", now, detail=f"{reason[:300]}; retry at {n.next_attempt_at.isoformat()}",
-                  error_code=code)
+        add_event(
+            s,
+            n,
+            "retry",
+            "dispatcher",
+            now,
+            detail=f"{reason[:300]}; retry at {n.next_attempt_at.isoformat()}",
+            error_code=code,
+        )
         counts.retried += 1
 
     # -- reconciliation ------------------------------------------------------------------------------
@@ -285,24 +353,39 @@ class Dispatcher:
         ns = self.settings.notices
         now = self.clock.now()
         with session_scope(self.session_factory) as s:
-            ids = list(s.scalars(select(Notice.id).where(Notice.status == "sending", Notice.lease_until <= now)
-                                 .order_by(Notice.lease_until).limit(limit)))
+            ids = list(
+                s.scalars(
+                    select(Notice.id)
+                    .where(Notice.status == "sending", Notice.lease_until <= now)
+                    .order_by(Notice.lease_until)
+                    .limit(limit)
+                )
+            )
         for nid in ids:
             token = uuid.uuid4().hex
             with session_scope(self.session_factory) as s:
-                took = s.execute(update(Notice).where(
-                    Notice.id == nid, Notice.status == "sending", Notice.lease_until <= now,
-                ).values(claim_token=token, lease_until=now + dt.timedelta(seconds=ns.lease_seconds))
-                    .execution_options(synchronize_session=False)).rowcount
+                took = s.execute(
+                    update(Notice)
+                    .where(
+                        Notice.id == nid,
+                        Notice.status == "sending",
+                        Notice.lease_until <= now,
+                    )
+                    .values(claim_token=token, lease_until=now + dt.timedelta(seconds=ns.lease_seconds))
+                    .execution_options(synchronize_session=False)
+                ).rowcount
             if took != 1:
                 continue  # another dispatcher is reconciling it
             with session_scope(self.session_factory) as s:
                 n = self._held(s, nid, token)
                 if n is None:
                     continue
-                attempt = s.scalar(select(NoticeAttempt).where(
-                    NoticeAttempt.notice_id == nid, NoticeAttempt.outcome.in_(("started", "unknown")))
-                    .order_by(NoticeAttempt.id.desc()).limit(1))
+                attempt = s.scalar(
+                    select(NoticeAttempt)
+                    .where(NoticeAttempt.notice_id == nid, NoticeAttempt.outcome.in_(("started", "unknown")))
+                    .order_by(NoticeAttempt.id.desc())
+                    .limit(1)
+                )
                 if attempt is None or n.channel == "letter":
                     # Died before calling out (or a letter: rendering again is harmless): requeue.
                     if attempt is not None:
@@ -336,19 +419,36 @@ class Dispatcher:
                 if n is None:
                     continue
                 attempt = s.get(NoticeAttempt, attempt_id)
-                taken = set(s.scalars(select(Notice.provider_sid).where(Notice.provider_sid.in_(sids)))) if sids else set()
+                taken = (
+                    set(s.scalars(select(Notice.provider_sid).where(Notice.provider_sid.in_(sids))))
+                    if sids
+                    else set()
+                )
                 free = [x for x in sids if x not in taken]
                 if free:
-                    self._mark_sent(s, n, attempt, SendResult(sid=free[-1], status="sent"), now,
-                                    outcome="reconciled_sent")
+                    self._mark_sent(
+                        s, n, attempt, SendResult(sid=free[-1], status="sent"), now, outcome="reconciled_sent"
+                    )
                     counts.reconciled_sent += 1
                 else:
                     attempt.outcome = "reconciled_not_sent"
                     attempt.finished_at = now
-                    add_event(s, n, "not_found", "reconcile", now,
-                              detail="the provider has no such message: safe to send again")
-                    self._retry_or_fail(s, n, n.last_error or "outcome unknown, not found at provider",
-                                        n.error_code, now, counts)
+                    add_event(
+                        s,
+                        n,
+                        "not_found",
+                        "reconcile",
+                        now,
+                        detail="the provider has no such message: safe to send again",
+                    )
+                    self._retry_or_fail(
+                        s,
+                        n,
+                        n.last_error or "outcome unknown, not found at provider",
+                        n.error_code,
+                        now,
+                        counts,
+                    )
                     counts.reconciled_requeued += 1
         return counts
 
@@ -361,8 +461,14 @@ class Dispatcher:
         return counts
 
 
-def dispatch_batch(session_factory: sessionmaker[Session], sender: SmsSender, clock: Clock, settings: Settings,
-                   limit: int = 50, **kw) -> DispatchCounts:
+def dispatch_batch(
+    session_factory: sessionmaker[Session],
+    sender: SmsSender,
+    clock: Clock,
+    settings: Settings,
+    limit: int = 50,
+    **kw,
+) -> DispatchCounts:
     """Reconcile stale 'sending' notices, then claim up to ``limit`` due notices and send them.
 
     Each notice gets its own short transactions (claim, attempt, outcome), so this commits; call it
@@ -373,8 +479,14 @@ def dispatch_batch(session_factory: sessionmaker[Session], sender: SmsSender, cl
     return Dispatcher(session_factory, sender, clock, settings, **kw).run_batch(limit)
 
 
-def reconcile(session_factory: sessionmaker[Session], sender: SmsSender, clock: Clock, settings: Settings,
-              limit: int = 100, **kw) -> DispatchCounts:
+def reconcile(
+    session_factory: sessionmaker[Session],
+    sender: SmsSender,
+    clock: Clock,
+    settings: Settings,
+    limit: int = 100,
+    **kw,
+) -> DispatchCounts:
     """Only the reconciliation pass (dispatch_batch runs it too)."""
     return Dispatcher(session_factory, sender, clock, settings, **kw).reconcile(limit)
 

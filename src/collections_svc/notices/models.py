@@ -51,9 +51,11 @@ class Notice(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     attempts_log: Mapped[list[NoticeAttempt]] = relationship(
-        order_by="NoticeAttempt.id", cascade="all, delete-orphan", passive_deletes=True)
+        order_by="NoticeAttempt.id", cascade="all, delete-orphan", passive_deletes=True
+    )
     status_events: Mapped[list[NoticeStatusEvent]] = relationship(
-        order_by="NoticeStatusEvent.id", cascade="all, delete-orphan", passive_deletes=True)
+        order_by="NoticeStatusEvent.id", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __table_args__ = (
         UniqueConstraint("case_id", "template", "trigger_key", name="uq_notice_case_template_trigger"),

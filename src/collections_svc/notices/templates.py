@@ -30,10 +30,27 @@ ROOT = Path(__file__).resolve().parents[3]
 
 SMS_COMMON = ("bank_name", "bank_phone", "borrower_name", "contract_no", "overdue_amount", "opt_out_hint")
 LETTER_COMMON = (
-    "bank_name", "bank_phone", "bank_address", "reference", "letter_date", "as_of", "borrower_name",
-    "borrower_uscc", "contact_name", "contact_address", "contract_no", "dpd", "outstanding_principal",
-    "oldest_due_on", "overdue_principal", "overdue_interest", "overdue_penalty", "overdue_amount",
-    "overdue_amount_upper", "overdue_lines", "dispute_days",
+    "bank_name",
+    "bank_phone",
+    "bank_address",
+    "reference",
+    "letter_date",
+    "as_of",
+    "borrower_name",
+    "borrower_uscc",
+    "contact_name",
+    "contact_address",
+    "contract_no",
+    "dpd",
+    "outstanding_principal",
+    "oldest_due_on",
+    "overdue_principal",
+    "overdue_interest",
+    "overdue_penalty",
+    "overdue_amount",
+    "overdue_amount_upper",
+    "overdue_lines",
+    "dispute_days",
 )
 
 
@@ -52,26 +69,36 @@ class TemplateSpec:
 
 MANIFEST: dict[str, TemplateSpec] = {
     "first_reminder": TemplateSpec(
-        "sms", "First day overdue: friendly reminder with the overdue amount.",
-        (*SMS_COMMON, "oldest_due_on", "as_of")),
+        "sms",
+        "First day overdue: friendly reminder with the overdue amount.",
+        (*SMS_COMMON, "oldest_due_on", "as_of"),
+    ),
     "letter_sent": TemplateSpec("sms", "Tells the borrower a demand letter is in the post.", SMS_COMMON),
     "promise_reminder": TemplateSpec(
-        "sms", "The day before a promise to pay falls due.",
+        "sms",
+        "The day before a promise to pay falls due.",
         tuple(v for v in SMS_COMMON if v != "overdue_amount"),
-        extra={"promise_amount": "50000.00", "promise_date": "2026-04-10"}),
+        extra={"promise_amount": "50000.00", "promise_date": "2026-04-10"},
+    ),
     "promise_broken": TemplateSpec(
-        "sms", "A promise to pay was not kept.", SMS_COMMON,
-        extra={"promise_amount": "50000.00", "promise_date": "2026-04-10"}),
+        "sms",
+        "A promise to pay was not kept.",
+        SMS_COMMON,
+        extra={"promise_amount": "50000.00", "promise_date": "2026-04-10"},
+    ),
     "visit_announced": TemplateSpec(
-        "sms", "An on-site visit is scheduled.", SMS_COMMON, extra={"visit_date": "2026-04-15"}),
+        "sms", "An on-site visit is scheduled.", SMS_COMMON, extra={"visit_date": "2026-04-15"}
+    ),
     "first_demand": TemplateSpec(
-        "letter", "催收函: the first formal demand letter.", (*LETTER_COMMON, "pay_by")),
-    "final_demand": TemplateSpec(
-        "letter", "Final demand before legal action.", (*LETTER_COMMON, "pay_by")),
+        "letter", "催收函: the first formal demand letter.", (*LETTER_COMMON, "pay_by")
+    ),
+    "final_demand": TemplateSpec("letter", "Final demand before legal action.", (*LETTER_COMMON, "pay_by")),
     "restructuring_offer": TemplateSpec(
-        "letter", "Invitation to negotiate a restructuring.", (*LETTER_COMMON, "offer_expires_on")),
+        "letter", "Invitation to negotiate a restructuring.", (*LETTER_COMMON, "offer_expires_on")
+    ),
     "legal_referral_notice": TemplateSpec(
-        "letter", "Notice that the case goes to litigation.", (*LETTER_COMMON, "referral_date")),
+        "letter", "Notice that the case goes to litigation.", (*LETTER_COMMON, "referral_date")
+    ),
 }
 
 # Derived from extras that are amounts: formatted for display before rendering.
@@ -85,7 +112,9 @@ class TemplateProblem(ValidationFailed):
 
 
 def templates_dir(settings: Settings) -> Path:
-    return Path(settings.notices.templates_dir) if settings.notices.templates_dir else ROOT / "notice_templates"
+    return (
+        Path(settings.notices.templates_dir) if settings.notices.templates_dir else ROOT / "notice_templates"
+    )
 
 
 @lru_cache(maxsize=8)
@@ -107,8 +136,10 @@ def environment(settings: Settings) -> SandboxedEnvironment:
 def template_path(name: str, locale: str) -> str:
     spec = spec_of(name)
     if locale not in LOCALES:
-        raise ValidationFailed(f"Locale {locale!r} is not supported; use one of {', '.join(LOCALES)}.",
-                               errors=[{"field": "locale", "message": "unsupported"}])
+        raise ValidationFailed(
+            f"Locale {locale!r} is not supported; use one of {', '.join(LOCALES)}.",
+            errors=[{"field": "locale", "message": "unsupported"}],
+        )
     return f"sms/{name}.{locale}.txt.j2" if spec.channel == "sms" else f"letters/{name}.{locale}.html.j2"
 
 
@@ -116,8 +147,10 @@ def spec_of(name: str) -> TemplateSpec:
     try:
         return MANIFEST[name]
     except KeyError:
-        raise ValidationFailed(f"There is no notice template named {name!r}.",
-                               errors=[{"field": "template", "message": "unknown template"}]) from None
+        raise ValidationFailed(
+            f"There is no notice template named {name!r}.",
+            errors=[{"field": "template", "message": "unknown template"}],
+        ) from None
 
 
 @dataclass
@@ -132,8 +165,10 @@ def render(settings: Settings, name: str, locale: str, context: dict[str, Any]) 
     spec = spec_of(name)
     missing = sorted(v for v in spec.all_variables if v not in context)
     if missing:
-        raise TemplateProblem(f"Template {name} needs values for: {', '.join(missing)}.",
-                              errors=[{"field": m, "message": "missing"} for m in missing])
+        raise TemplateProblem(
+            f"Template {name} needs values for: {', '.join(missing)}.",
+            errors=[{"field": m, "message": "missing"} for m in missing],
+        )
     ctx = {k: context[k] for k in spec.all_variables}
     for k in MONEY_EXTRAS & set(spec.extra):
         if not isinstance(ctx[k], str) or not ctx[k].startswith(("¥", "CN¥", "$")):
@@ -165,15 +200,28 @@ def sample_context(settings: Settings, locale: str) -> dict[str, Any]:
     m = lambda v: money(Decimal(v), "CNY", locale)  # noqa: E731
     ctx: dict[str, Any] = {
         "bank_name": settings.bank.name if locale == "zh_CN" else settings.bank.name_en,
-        "bank_phone": settings.bank.phone, "bank_address": settings.bank.address,
-        "reference": "CS-000001-first_demand", "letter_date": "2026-04-01", "as_of": "2026-04-01",
-        "borrower_name": "示例科技有限公司", "borrower_uscc": "91310000MA1FL0000X", "contact_name": "张伟",
-        "contact_address": "上海市浦东新区示例路1号", "contract_no": "HT-2025-0001", "dpd": 17,
-        "outstanding_principal": m("1000000.00"), "oldest_due_on": "2026-03-15",
-        "overdue_principal": m("80000.00"), "overdue_interest": m("3625.00"), "overdue_penalty": m("0.00"),
-        "overdue_amount": m("83625.00"), "overdue_amount_upper": rmb_upper(Decimal("83625.00")),
+        "bank_phone": settings.bank.phone,
+        "bank_address": settings.bank.address,
+        "reference": "CS-000001-first_demand",
+        "letter_date": "2026-04-01",
+        "as_of": "2026-04-01",
+        "borrower_name": "示例科技有限公司",
+        "borrower_uscc": "91310000MA1FL0000X",
+        "contact_name": "张伟",
+        "contact_address": "上海市浦东新区示例路1号",
+        "contract_no": "HT-2025-0001",
+        "dpd": 17,
+        "outstanding_principal": m("1000000.00"),
+        "oldest_due_on": "2026-03-15",
+        "overdue_principal": m("80000.00"),
+        "overdue_interest": m("3625.00"),
+        "overdue_penalty": m("0.00"),
+        "overdue_amount": m("83625.00"),
+        "overdue_amount_upper": rmb_upper(Decimal("83625.00")),
         "overdue_lines": [{"seq": 4, "due_on": "2026-03-15", "amount": m("83625.00")}],
-        "dispute_days": 15, "pay_by": "2026-04-15", "offer_expires_on": "2026-04-30",
+        "dispute_days": 15,
+        "pay_by": "2026-04-15",
+        "offer_expires_on": "2026-04-30",
         "referral_date": "2026-05-01",
         "opt_out_hint": OPT_OUT_HINT[locale],
     }
@@ -214,8 +262,10 @@ def validate_templates(settings: Settings) -> list[str]:
             except (TemplateError, ValidationFailed) as exc:
                 problems.append(f"{path}: does not render with the sample context: {exc}")
     if problems:
-        raise TemplateProblem("Notice templates are invalid: " + "; ".join(problems),
-                              errors=[{"field": "template", "message": p} for p in problems])
+        raise TemplateProblem(
+            "Notice templates are invalid: " + "; ".join(problems),
+            errors=[{"field": "template", "message": p} for p in problems],
+        )
     return checked
 
 

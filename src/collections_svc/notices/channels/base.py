@@ -24,8 +24,9 @@ class SendError(Exception):
     Otherwise permanent (21211 invalid number, 21614 not mobile, 21610 opted out, other 4xx).
     """
 
-    def __init__(self, message: str, *, code: str | None = None, retryable: bool = False,
-                 unknown: bool = False):
+    def __init__(
+        self, message: str, *, code: str | None = None, retryable: bool = False, unknown: bool = False
+    ):
         super().__init__(message)
         self.code = code
         self.retryable = retryable

@@ -29,13 +29,30 @@ class RebasedTwilioHttpClient(TwilioHttpClient):
         super().__init__(**kw)
         self.base = urlsplit(base_url) if base_url else None
 
-    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
-                allow_redirects=False):
+    def request(
+        self,
+        method,
+        url,
+        params=None,
+        data=None,
+        headers=None,
+        auth=None,
+        timeout=None,
+        allow_redirects=False,
+    ):
         if self.base is not None:
             u = urlsplit(url)
             url = urlunsplit((self.base.scheme, self.base.netloc, u.path, u.query, u.fragment))
-        return super().request(method, url, params=params, data=data, headers=headers, auth=auth,
-                               timeout=timeout, allow_redirects=allow_redirects)
+        return super().request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+        )
 
 
 class TwilioSmsSender:
@@ -44,7 +61,9 @@ class TwilioSmsSender:
         if not t.account_sid or not t.auth_token.get_secret_value():
             raise ValueError("Twilio credentials are not configured")
         if not (t.from_number or t.messaging_service_sid):
-            raise ValueError("set COLLECTIONS_TWILIO__FROM_NUMBER or COLLECTIONS_TWILIO__MESSAGING_SERVICE_SID")
+            raise ValueError(
+                "set COLLECTIONS_TWILIO__FROM_NUMBER or COLLECTIONS_TWILIO__MESSAGING_SERVICE_SID"
+            )
         self.settings = settings
         http = RebasedTwilioHttpClient(t.api_base_url, timeout=settings.notices.http_timeout_seconds)
         self.client = Client(t.account_sid, t.auth_token.get_secret_value(), http_client=http)
@@ -63,8 +82,11 @@ class TwilioSmsSender:
         except TwilioRestException as exc:
             code = int(exc.code) if exc.code is not None else exc.status
             retry = exc.status == 429 or exc.status >= 500 or code == 20429
-            raise SendError(f"Twilio {exc.status}: {exc.msg}", code=str(code),
-                            retryable=retry and code not in PERMANENT_CODES) from exc
+            raise SendError(
+                f"Twilio {exc.status}: {exc.msg}",
+                code=str(code),
+                retryable=retry and code not in PERMANENT_CODES,
+            ) from exc
         except requests.exceptions.ConnectTimeout as exc:
             raise SendError(f"connection timed out: {exc}", code="timeout", retryable=True) from exc
         except requests.exceptions.Timeout as exc:
@@ -86,9 +108,14 @@ class TwilioSmsSender:
         try:
             msgs = self.client.messages.list(to=to, limit=200)
         except (TwilioException, requests.exceptions.RequestException) as exc:
-            raise SendError(f"could not list messages at Twilio: {exc}", code="reconcile", retryable=True) from exc
-        return [m.sid for m in msgs if (m.body or "") == body and m.date_created is not None
-                and since <= m.date_created <= until]
+            raise SendError(
+                f"could not list messages at Twilio: {exc}", code="reconcile", retryable=True
+            ) from exc
+        return [
+            m.sid
+            for m in msgs
+            if (m.body or "") == body and m.date_created is not None and since <= m.date_created <= until
+        ]
 
 
 def make_sms_sender(settings: Settings):
