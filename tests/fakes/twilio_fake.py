@@ -58,6 +58,9 @@ class FakeTwilio:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # One write per response (headers + body), no Nagle: avoids 40 ms delayed-ACK stalls.
+            wbufsize = 64 * 1024
+            disable_nagle_algorithm = True
 
             def log_message(self, *a):  # quiet
                 pass

@@ -18,7 +18,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from collections_svc.config import NoticeSettings, Settings
@@ -121,30 +121,42 @@ def contact_problem(contact: Contact | None, channel: str, settings: Settings) -
 
 
 def _recent_send_times(
-    session: Session, column, value: int, exclude_id: int | None, since: dt.datetime, now: dt.datetime
+    session: Session,
+    column,
+    value: int,
+    exclude_id: int | None,
+    since: dt.datetime,
+    now: dt.datetime,
+    cap: int,
 ) -> list[dt.datetime]:
-    # In flight = 'sending' with an attempt started (a merely claimed row has not reached anyone).
-    in_flight = and_(
-        Notice.status == "sending",
-        exists().where(
-            NoticeAttempt.notice_id == Notice.id, NoticeAttempt.outcome.in_(("started", "unknown"))
-        ),
-    )
-    rows = session.execute(
-        select(Notice.sent_at, Notice.status).where(
-            column == value,
-            Notice.channel.in_(SMS_CHANNELS),
-            or_(Notice.sent_at >= since, in_flight),
-            Notice.id != (exclude_id or -1),
+    """The send times that count against a cap, ascending: at most ``cap`` sent in the window (an index
+    range scan on (contact_id|case_id, sent_at)) plus the ones in flight, counted as ``now``."""
+    mine = (column == value, Notice.channel.in_(SMS_CHANNELS), Notice.id != (exclude_id or -1))
+    sent = list(
+        session.scalars(
+            select(Notice.sent_at)
+            .where(*mine, Notice.sent_at >= since)
+            .order_by(Notice.sent_at.desc())
+            .limit(cap)
         )
-    ).all()
-    out = []
-    for sent_at, status in rows:
-        if sent_at is not None:
-            out.append(sent_at)
-        elif status == "sending":
-            out.append(now)
-    return sorted(out)
+    )
+    # In flight = 'sending' with an attempt started (a merely claimed row has not reached anyone).
+    in_flight = (
+        session.scalar(
+            select(func.count())
+            .select_from(Notice)
+            .where(
+                *mine,
+                Notice.status == "sending",
+                Notice.sent_at.is_(None),
+                exists().where(
+                    NoticeAttempt.notice_id == Notice.id, NoticeAttempt.outcome.in_(("started", "unknown"))
+                ),
+            )
+        )
+        or 0
+    )
+    return sorted(sent + [now] * in_flight)
 
 
 def frequency_gate(session: Session, notice: Notice, now: dt.datetime, ns: NoticeSettings) -> Gate:
@@ -157,13 +169,13 @@ def frequency_gate(session: Session, notice: Notice, now: dt.datetime, ns: Notic
     until: dt.datetime | None = None
     reason = None
     for label, col, val, cap in checks:
-        times = _recent_send_times(session, col, val, notice.id, since, now)
+        times = _recent_send_times(session, col, val, notice.id, since, now, cap)
         if len(times) >= cap:
             t = times[len(times) - cap] + window
             if until is None or t > until:
                 until = t
                 reason = (
-                    f"frequency cap: {len(times)} SMS to this {label} in the last {ns.cap_window_days} "
+                    f"frequency cap: {cap} SMS to this {label} already in the last {ns.cap_window_days} "
                     f"days (max {cap})"
                 )
     return Gate(False, reason, until) if until else Gate.open()

@@ -21,6 +21,7 @@ import random
 import socket
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
@@ -69,6 +70,18 @@ class DispatchCounts:
 
 
 @dataclass
+class Job:
+    notice_id: int
+    attempt_no: int
+    channel: str
+    to: str | None
+    body: str
+    day: dt.date
+    result: SendResult | None = None
+    error: SendError | None = None
+
+
+@dataclass
 class Dispatcher:
     """The seams of one dispatcher; ``crash_at`` lets tests kill it between claim, send and record."""
 
@@ -84,6 +97,7 @@ class Dispatcher:
     on_failed: Callable[[Session, Notice], None] | None = None
     crash_at: Callable[[str, int], None] | None = None
     rng: random.Random = field(default_factory=random.Random)
+    concurrency: int = 8  # parallel provider calls per batch (I/O bound); letters render one at a time
 
     # -- claiming ---------------------------------------------------------------------------------
     def claim(self, limit: int) -> tuple[list[int], str]:
@@ -143,70 +157,96 @@ class Dispatcher:
         return n
 
     # -- one notice ----------------------------------------------------------------------------------
-    def process(self, notice_id: int, token: str, counts: DispatchCounts) -> None:
+    def prepare(self, ids: list[int], token: str, counts: DispatchCounts) -> list[Job]:
+        """Phase 1, one transaction: gate each claimed notice; defer it, or commit its attempt row."""
         ns = self.settings.notices
+        jobs: list[Job] = []
         with session_scope(self.session_factory) as s:
-            n = self._held(s, notice_id, token)
-            if n is None:
-                counts.skipped += 1
-                return
-            now = self.clock.now()
-            contact = s.get(Contact, n.contact_id) if n.contact_id else None
-            borrower = self._borrower(s, n)
-            if contact is None and n.channel != "letter":
-                contact = pick_contact(borrower, n.channel, self.settings)
-                if contact is not None:
-                    n.contact_id = contact.id
-            gate = compliance.check(s, n, contact, borrower, now, self.settings)
-            if not gate.ok:
-                self._defer(s, n, gate.reason or "gated", gate.until or now, now)
-                counts.deferred += 1
-                return
-            if n.channel != "letter":
-                n.to_address = contact.phone
-            n.attempts += 1
-            s.add(NoticeAttempt(notice_id=n.id, number=n.attempts, worker=self.worker, started_at=now))
-            n.lease_until = now + dt.timedelta(seconds=ns.lease_seconds)
-            to, body, channel, attempt_no = n.to_address, n.body, n.channel, n.attempts
-            day = n.business_date
-        self._crash("after_attempt", notice_id)
+            for notice_id in ids:
+                n = self._held(s, notice_id, token)
+                if n is None:
+                    counts.skipped += 1
+                    continue
+                now = self.clock.now()
+                contact = s.get(Contact, n.contact_id) if n.contact_id else None
+                borrower = self._borrower(s, n)
+                if contact is None and n.channel != "letter":
+                    contact = pick_contact(borrower, n.channel, self.settings)
+                    if contact is not None:
+                        n.contact_id = contact.id
+                gate = compliance.check(s, n, contact, borrower, now, self.settings)
+                if not gate.ok:
+                    self._defer(s, n, gate.reason or "gated", gate.until or now, now)
+                    counts.deferred += 1
+                    continue
+                if n.channel != "letter":
+                    n.to_address = contact.phone
+                n.attempts += 1
+                s.add(NoticeAttempt(notice_id=n.id, number=n.attempts, worker=self.worker, started_at=now))
+                n.lease_until = now + dt.timedelta(seconds=ns.lease_seconds)
+                s.flush()  # the frequency gate of the next notice counts this one as in flight
+                jobs.append(Job(n.id, n.attempts, n.channel, n.to_address, n.body, n.business_date))
+        return jobs
 
-        result: SendResult | None = None
-        error: SendError | None = None
+    def send_one(self, job: Job) -> Job:
+        """Phase 2, no transaction open: one provider call (or one PDF)."""
+        ns = self.settings.notices
+        self._crash("after_attempt", job.notice_id)
         try:
-            if channel == "letter":
-                path = store_letter(self.settings, notice_id, day, self.letters.render_pdf(body))
-                result = SendResult(sid="", status=str(path))
+            if job.channel == "letter":
+                path = store_letter(self.settings, job.notice_id, job.day, self.letters.render_pdf(job.body))
+                job.result = SendResult(sid="", status=str(path))
             else:
                 sender = (
-                    self.sender if channel == "sms" else ConsoleSender(ns.console_outbox, now=self.clock.now)
+                    self.sender
+                    if job.channel == "sms"
+                    else ConsoleSender(ns.console_outbox, now=self.clock.now)
                 )
-                result = sender.send(to, body, status_callback=self.status_callback)
+                job.result = sender.send(job.to, job.body, status_callback=self.status_callback)
         except SendError as exc:
-            error = exc
+            job.error = exc
         except Exception as exc:  # a renderer or client bug: retry like a transient error, keep the reason
-            log.exception("notice %s: unexpected send error", notice_id)
-            error = SendError(f"{type(exc).__name__}: {exc}", code="internal", retryable=True)
-        self._crash("after_send", notice_id)
+            log.exception("notice %s: unexpected send error", job.notice_id)
+            job.error = SendError(f"{type(exc).__name__}: {exc}", code="internal", retryable=True)
+        self._crash("after_send", job.notice_id)
+        return job
 
+    def record(self, jobs: list[Job], token: str, counts: DispatchCounts) -> None:
+        """Phase 3, one transaction: store SIDs and outcomes. If this never commits (crash), the notices
+        stay 'sending' with started attempts and are reconciled after the lease."""
         with session_scope(self.session_factory) as s:
-            n = self._held(s, notice_id, token)
-            if n is None:
-                log.warning("notice %s: claim lost before recording (reconciled elsewhere)", notice_id)
-                counts.skipped += 1
-                return
-            now = self.clock.now()
-            attempt = s.scalar(
-                select(NoticeAttempt).where(
-                    NoticeAttempt.notice_id == n.id, NoticeAttempt.number == attempt_no
+            for job in jobs:
+                n = self._held(s, job.notice_id, token)
+                if n is None:
+                    log.warning(
+                        "notice %s: claim lost before recording (reconciled elsewhere)", job.notice_id
+                    )
+                    counts.skipped += 1
+                    continue
+                now = self.clock.now()
+                attempt = s.scalar(
+                    select(NoticeAttempt).where(
+                        NoticeAttempt.notice_id == n.id, NoticeAttempt.number == job.attempt_no
+                    )
                 )
-            )
-            if result is not None:
-                self._mark_sent(s, n, attempt, result, now, outcome="sent")
-                counts.sent += 1
-            else:
-                assert error is not None
-                self._mark_error(s, n, attempt, error, now, counts)
+                if job.result is not None:
+                    self._mark_sent(s, n, attempt, job.result, now, outcome="sent")
+                    counts.sent += 1
+                else:
+                    assert job.error is not None
+                    self._mark_error(s, n, attempt, job.error, now, counts)
+
+    def process(self, ids: list[int], token: str, counts: DispatchCounts) -> None:
+        jobs = self.prepare(ids, token, counts)
+        sms = [j for j in jobs if j.channel != "letter"]
+        letters = [j for j in jobs if j.channel == "letter"]
+        if self.concurrency > 1 and len(sms) > 1:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(sms))) as pool:
+                done = list(pool.map(self.send_one, sms))
+        else:
+            done = [self.send_one(j) for j in sms]
+        done += [self.send_one(j) for j in letters]  # WeasyPrint is not thread-safe: one at a time
+        self.record(done, token, counts)
 
     def _borrower(self, s: Session, n: Notice) -> Borrower | None:
         from collections_svc.cases.models import Case
@@ -456,8 +496,8 @@ class Dispatcher:
         counts = self.reconcile(limit)
         ids, token = self.claim(limit)
         counts.claimed += len(ids)
-        for nid in ids:
-            self.process(nid, token, counts)
+        if ids:
+            self.process(ids, token, counts)
         return counts
 
 
