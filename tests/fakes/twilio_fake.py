@@ -78,7 +78,11 @@ class FakeTwilio:
 
             def do_POST(self):  # noqa: N802
                 n = int(self.headers.get("Content-Length") or 0)
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(n).decode()).items()}
+                raw = self.rfile.read(n)
+                if len(raw) < n:  # the client died mid-request: like Twilio, create nothing
+                    self.close_connection = True
+                    return
+                form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
                 path = urlsplit(self.path).path
                 if not path.endswith("/Messages.json"):
                     return self._send(404, {"code": 20404, "message": "not found", "status": 404})

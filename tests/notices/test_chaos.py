@@ -125,6 +125,8 @@ def test_each_notice_reaches_twilio_exactly_once_despite_kills_errors_and_callba
             assert {n.status for n in notices} == {"sent"}
             bodies = collections.Counter(m["body"] for m in fake.messages)
             assert all(bodies[n.body] == 1 for n in notices), "a notice reached Twilio more than once"
+            known = {n.body for n in notices}
+            assert [m for m in fake.messages if m["body"] not in known] == []
             assert len(fake.messages) == N_NOTICES
             assert {n.provider_sid for n in notices} == {m["sid"] for m in fake.messages}
             outcomes = collections.Counter(a.outcome for a in s.scalars(select(NoticeAttempt)))

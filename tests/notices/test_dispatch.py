@@ -223,3 +223,21 @@ def test_enqueue_is_idempotent(session, settings):
     assert a is not None and b is None and c is not None
     assert len(session.scalars(select(Notice).where(Notice.case_id == case.id)).all()) == 2
     assert "¥167,250.00" in a.body  # two overdue installments as of 2026-04-01
+
+
+def test_a_dispatcher_stalled_past_its_lease_does_not_call_out(
+    session, session_factory, twilio_settings, fake_twilio, wed_10am
+):
+    (n,) = _enqueue(session, twilio_settings)
+
+    def stall(point, notice_id):
+        if point == "after_attempt":
+            wed_10am.advance(seconds=twilio_settings.notices.lease_seconds)  # e.g. a long GC pause
+
+    counts = _run(session_factory, twilio_settings, wed_10am, crash_at=stall)
+    assert counts.retried == 1 and fake_twilio.requests == []
+    session.refresh(n)
+    assert n.status == "queued" and n.error_code == "lease"
+    wed_10am.at = n.next_attempt_at
+    assert _run(session_factory, twilio_settings, wed_10am).sent == 1
+    assert len(fake_twilio.messages) == 1

@@ -77,6 +77,7 @@ class Job:
     to: str | None
     body: str
     day: dt.date
+    lease_until: dt.datetime
     result: SendResult | None = None
     error: SendError | None = None
 
@@ -185,13 +186,22 @@ class Dispatcher:
                 s.add(NoticeAttempt(notice_id=n.id, number=n.attempts, worker=self.worker, started_at=now))
                 n.lease_until = now + dt.timedelta(seconds=ns.lease_seconds)
                 s.flush()  # the frequency gate of the next notice counts this one as in flight
-                jobs.append(Job(n.id, n.attempts, n.channel, n.to_address, n.body, n.business_date))
+                jobs.append(
+                    Job(n.id, n.attempts, n.channel, n.to_address, n.body, n.business_date, n.lease_until)
+                )
         return jobs
 
     def send_one(self, job: Job) -> Job:
         """Phase 2, no transaction open: one provider call (or one PDF)."""
         ns = self.settings.notices
         self._crash("after_attempt", job.notice_id)
+        margin = dt.timedelta(seconds=ns.http_timeout_seconds)
+        if self.clock.now() + margin >= job.lease_until:
+            # Stalled so long that reconciliation may take this notice over: do not call out now.
+            job.error = SendError(
+                "the claim's lease ran out before sending; not sent", code="lease", retryable=True
+            )
+            return job
         try:
             if job.channel == "letter":
                 path = store_letter(self.settings, job.notice_id, job.day, self.letters.render_pdf(job.body))
