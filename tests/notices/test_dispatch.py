@@ -241,3 +241,20 @@ def test_a_dispatcher_stalled_past_its_lease_does_not_call_out(
     wed_10am.at = n.next_attempt_at
     assert _run(session_factory, twilio_settings, wed_10am).sent == 1
     assert len(fake_twilio.messages) == 1
+
+
+def test_messaging_service_sid_is_used_when_configured(
+    session, session_factory, twilio_settings, fake_twilio, wed_10am
+):
+    twilio_settings.twilio.messaging_service_sid = "MG0123456789abcdef0123456789abcdef"
+    _enqueue(session, twilio_settings)
+    assert _run(session_factory, twilio_settings, wed_10am).sent == 1
+    assert fake_twilio.messages[0]["messaging_service_sid"] == "MG0123456789abcdef0123456789abcdef"
+    assert fake_twilio.messages[0]["from"] is None
+
+
+def test_console_is_the_default_without_twilio_credentials(settings):
+    from collections_svc.notices.channels.console import ConsoleSender
+    from collections_svc.notices.channels.twilio_sms import make_sms_sender
+
+    assert isinstance(make_sms_sender(settings), ConsoleSender)

@@ -162,3 +162,24 @@ def test_webhooks_are_marked_public_and_other_routes_need_a_role(app):
     for r in router.routes:
         deps = [d.call for d in r.dependant.dependencies]
         assert any(isinstance(d, RoleGuard) for d in deps), r.path
+
+
+def test_start_wakes_up_notices_deferred_by_an_opt_out(
+    client, session, session_factory, twilio_settings, wed_10am
+):
+    case = make_case(session)
+    contact = contact_of(session, case)
+    contact.opted_out = True
+    n = service.enqueue(
+        session, case, "first_reminder", trigger_key="dpd:1", business_date=D, settings=twilio_settings
+    )
+    session.commit()
+    dispatch_batch(session_factory, TwilioSmsSender(twilio_settings), wed_10am, twilio_settings)
+    session.refresh(n)
+    assert n.status == "deferred" and n.next_attempt_at > wed_10am.now()
+    _inbound(client, "SMstart", contact.phone, "start")
+    session.refresh(n)
+    assert n.next_attempt_at == wed_10am.now()
+    assert (
+        dispatch_batch(session_factory, TwilioSmsSender(twilio_settings), wed_10am, twilio_settings).sent == 1
+    )
