@@ -159,7 +159,47 @@ def _recent_send_times(
     return sorted(sent + [now] * in_flight)
 
 
-def frequency_gate(session: Session, notice: Notice, now: dt.datetime, ns: NoticeSettings) -> Gate:
+class SendTally:
+    """Recent SMS send times per contact and per case for one dispatch batch: read with four queries up
+    front, then kept current in memory as the batch approves notices (instead of queries per notice)."""
+
+    def __init__(self, session: Session, notices: list[Notice], now: dt.datetime, ns: NoticeSettings):
+        self.now = now
+        self.by: dict[str, dict[int, list[tuple[int, dt.datetime]]]] = {"contact": {}, "case": {}}
+        since = now - dt.timedelta(days=ns.cap_window_days)
+        wanted = {
+            "contact": (Notice.contact_id, {n.contact_id for n in notices if n.contact_id is not None}),
+            "case": (Notice.case_id, {n.case_id for n in notices}),
+        }
+        started = exists().where(
+            NoticeAttempt.notice_id == Notice.id, NoticeAttempt.outcome.in_(("started", "unknown"))
+        )
+        for key, (col, values) in wanted.items():
+            if not values:
+                continue
+            sms = (col.in_(values), Notice.channel.in_(SMS_CHANNELS))
+            for v, nid, t in session.execute(
+                select(col, Notice.id, Notice.sent_at).where(*sms, Notice.sent_at >= since)
+            ):
+                self.by[key].setdefault(v, []).append((nid, t))
+            in_flight = select(col, Notice.id).where(
+                *sms, Notice.status == "sending", Notice.sent_at.is_(None), started
+            )
+            for v, nid in session.execute(in_flight):
+                self.by[key].setdefault(v, []).append((nid, now))
+
+    def times(self, key: str, value: int, exclude_id: int | None, since: dt.datetime) -> list[dt.datetime]:
+        return sorted(t for nid, t in self.by[key].get(value, []) if nid != exclude_id and t >= since)
+
+    def add(self, notice: Notice, at: dt.datetime) -> None:
+        if notice.contact_id is not None:
+            self.by["contact"].setdefault(notice.contact_id, []).append((notice.id, at))
+        self.by["case"].setdefault(notice.case_id, []).append((notice.id, at))
+
+
+def frequency_gate(
+    session: Session, notice: Notice, now: dt.datetime, ns: NoticeSettings, tally: SendTally | None = None
+) -> Gate:
     window = dt.timedelta(days=ns.cap_window_days)
     since = now - window
     checks = []
@@ -169,7 +209,10 @@ def frequency_gate(session: Session, notice: Notice, now: dt.datetime, ns: Notic
     until: dt.datetime | None = None
     reason = None
     for label, col, val, cap in checks:
-        times = _recent_send_times(session, col, val, notice.id, since, now, cap)
+        if tally is not None:
+            times = tally.times(label, val, notice.id, since)
+        else:
+            times = _recent_send_times(session, col, val, notice.id, since, now, cap)
         if len(times) >= cap:
             t = times[len(times) - cap] + window
             if until is None or t > until:
@@ -188,6 +231,7 @@ def check(
     borrower: Borrower | None,
     now: dt.datetime,
     settings: Settings,
+    tally: SendTally | None = None,
 ) -> Gate:
     """Run every gate for ``notice`` at ``now``; the first that closes wins (with its reopening time)."""
     ns = settings.notices
@@ -203,7 +247,7 @@ def check(
         at2, why = next_allowed_time(at, tz, ns)
         if why:
             reasons.append(why)
-        cap = frequency_gate(session, notice, at2, ns)
+        cap = frequency_gate(session, notice, at2, ns, tally)
         if cap.ok:
             at = at2
             break

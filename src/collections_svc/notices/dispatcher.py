@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from collections_svc.audit import service as audit
 from collections_svc.auth.service import Actor
+from collections_svc.cases.models import Case
 from collections_svc.common.clock import Clock
 from collections_svc.config import Settings
 from collections_svc.db import session_scope
@@ -42,11 +43,18 @@ from collections_svc.notices.service import (
     FAILED_HOOKS,
     add_event,
     adopt_parked_events,
+    adopt_parked_events_many,
     case_event,
     pick_contact,
 )
 
 log = logging.getLogger("collections_svc.notices.dispatch")
+
+
+def _by_id(s: Session, model, ids: set[int]) -> dict:
+    return {o.id: o for o in s.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
+
+
 DISPATCH_ACTOR = Actor(id=None, username="notice-dispatcher", role=None)
 PHONE_INVALID_CODES = {"21211", "21614"}
 OPTED_OUT_CODES = {"21610"}
@@ -163,29 +171,32 @@ class Dispatcher:
         ns = self.settings.notices
         jobs: list[Job] = []
         with session_scope(self.session_factory) as s:
-            for notice_id in ids:
-                n = self._held(s, notice_id, token)
-                if n is None:
-                    counts.skipped += 1
-                    continue
-                now = self.clock.now()
-                contact = s.get(Contact, n.contact_id) if n.contact_id else None
-                borrower = self._borrower(s, n)
-                if contact is None and n.channel != "letter":
+            now = self.clock.now()
+            held = self._held_many(s, ids, token)
+            counts.skipped += len(ids) - len(held)
+            contacts = _by_id(s, Contact, {n.contact_id for n in held if n.contact_id})
+            cases = _by_id(s, Case, {n.case_id for n in held})
+            borrowers = _by_id(s, Borrower, {c.borrower_id for c in cases.values()})
+            tally = compliance.SendTally(s, held, now, ns)
+            for n in held:
+                contact = contacts.get(n.contact_id) if n.contact_id else None
+                case = cases.get(n.case_id)
+                borrower = borrowers.get(case.borrower_id) if case else None
+                if contact is None and n.channel != "letter" and borrower is not None:
                     contact = pick_contact(borrower, n.channel, self.settings)
                     if contact is not None:
                         n.contact_id = contact.id
-                gate = compliance.check(s, n, contact, borrower, now, self.settings)
+                gate = compliance.check(s, n, contact, borrower, now, self.settings, tally)
                 if not gate.ok:
                     self._defer(s, n, gate.reason or "gated", gate.until or now, now)
                     counts.deferred += 1
                     continue
                 if n.channel != "letter":
                     n.to_address = contact.phone
+                    tally.add(n, now)  # the next notice of this batch counts this one as in flight
                 n.attempts += 1
                 s.add(NoticeAttempt(notice_id=n.id, number=n.attempts, worker=self.worker, started_at=now))
                 n.lease_until = now + dt.timedelta(seconds=ns.lease_seconds)
-                s.flush()  # the frequency gate of the next notice counts this one as in flight
                 jobs.append(
                     Job(n.id, n.attempts, n.channel, n.to_address, n.body, n.business_date, n.lease_until)
                 )
@@ -225,26 +236,35 @@ class Dispatcher:
         """Phase 3, one transaction: store SIDs and outcomes. If this never commits (crash), the notices
         stay 'sending' with started attempts and are reconciled after the lease."""
         with session_scope(self.session_factory) as s:
+            held = {n.id: n for n in self._held_many(s, [j.notice_id for j in jobs], token)}
+            attempts = (
+                {
+                    (a.notice_id, a.number): a
+                    for a in s.scalars(select(NoticeAttempt).where(NoticeAttempt.notice_id.in_(list(held))))
+                }
+                if held
+                else {}
+            )
+            now = self.clock.now()
+            sent: list[Notice] = []
             for job in jobs:
-                n = self._held(s, job.notice_id, token)
+                n = held.get(job.notice_id)
                 if n is None:
                     log.warning(
                         "notice %s: claim lost before recording (reconciled elsewhere)", job.notice_id
                     )
                     counts.skipped += 1
                     continue
-                now = self.clock.now()
-                attempt = s.scalar(
-                    select(NoticeAttempt).where(
-                        NoticeAttempt.notice_id == n.id, NoticeAttempt.number == job.attempt_no
-                    )
-                )
+                attempt = attempts.get((n.id, job.attempt_no))
                 if job.result is not None:
-                    self._mark_sent(s, n, attempt, job.result, now, outcome="sent")
+                    self._mark_sent(s, n, attempt, job.result, now, outcome="sent", adopt=False)
+                    sent.append(n)
                     counts.sent += 1
                 else:
                     assert job.error is not None
                     self._mark_error(s, n, attempt, job.error, now, counts)
+            s.flush()
+            adopt_parked_events_many(s, [n for n in sent if n.provider_sid], now, self.settings)
 
     def process(self, ids: list[int], token: str, counts: DispatchCounts) -> None:
         jobs = self.prepare(ids, token, counts)
@@ -257,6 +277,17 @@ class Dispatcher:
             done = [self.send_one(j) for j in sms]
         done += [self.send_one(j) for j in letters]  # WeasyPrint is not thread-safe: one at a time
         self.record(done, token, counts)
+
+    def _held_many(self, s: Session, ids: list[int], token: str) -> list[Notice]:
+        if not ids:
+            return []
+        rows = s.scalars(
+            select(Notice)
+            .where(Notice.id.in_(ids))
+            .order_by(Notice.id)
+            .execution_options(populate_existing=True)
+        )
+        return [n for n in rows if n.status == "sending" and n.claim_token == token]
 
     def _borrower(self, s: Session, n: Notice) -> Borrower | None:
         from collections_svc.cases.models import Case
@@ -282,6 +313,7 @@ class Dispatcher:
         now: dt.datetime,
         *,
         outcome: str,
+        adopt: bool = True,
     ) -> None:
         n.status = "sent"
         n.sent_at = now
@@ -305,8 +337,8 @@ class Dispatcher:
             detail=result.sid or n.document_path,
         )
         case_event(s, n, "sent", now, self.settings)
-        s.flush()
-        if n.provider_sid:
+        if adopt and n.provider_sid:
+            s.flush()
             adopt_parked_events(s, n, now, self.settings)
 
     def _fail(self, s: Session, n: Notice, reason: str, code: str | None, now: dt.datetime) -> None:

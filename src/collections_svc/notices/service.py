@@ -387,6 +387,26 @@ def adopt_parked_events(session: Session, notice: Notice, at: dt.datetime, setti
         apply_provider_status(session, notice, ev.status, ev.at, settings, ev.error_code)
 
 
+def adopt_parked_events_many(
+    session: Session, notices: list[Notice], at: dt.datetime, settings: Settings
+) -> None:
+    """adopt_parked_events for a batch, with one query (parked callbacks are rare)."""
+    by_sid = {n.provider_sid: n for n in notices if n.provider_sid}
+    if not by_sid:
+        return
+    parked = list(
+        session.scalars(
+            select(NoticeStatusEvent).where(
+                NoticeStatusEvent.message_sid.in_(list(by_sid)), NoticeStatusEvent.notice_id.is_(None)
+            )
+        )
+    )
+    for ev in sorted(parked, key=lambda e: PROVIDER_STATUS.get(e.status, (None, -1))[1]):
+        n = by_sid[ev.message_sid]
+        ev.notice_id = n.id
+        apply_provider_status(session, n, ev.status, ev.at, settings, ev.error_code)
+
+
 def handle_inbound(
     session: Session,
     *,
