@@ -289,7 +289,8 @@ def main() -> None:
     p.add_argument("--skip-letters", action="store_true")
     a = p.parse_args()
     print(f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
-    bench_dispatch(a.backend, a.notices, [int(x) for x in a.dispatchers.split(",")])
+    if a.notices:
+        bench_dispatch(a.backend, a.notices, [int(x) for x in a.dispatchers.split(",")])
     if not a.skip_letters:
         bench_letters(a.letters)
     print(json.dumps({"note": "ratios compare with floors measured in this run"}))
