@@ -131,3 +131,23 @@ def test_case_notices_list_shows_status_history(session, session_factory, settin
     assert [e["status"] for e in item["status_events"]] == ["queued", "sent"]
     d = client.get(f"/api/v1/notices/{n.id}", headers=auth("auditor")).json()
     assert d["attempts_log"][0]["outcome"] == "sent" and "<html" in d["body"]
+
+
+def test_supervisor_cancels_a_queued_notice_with_a_reason(session, settings, client, auth):
+    from sqlalchemy import select
+
+    from collections_svc.audit.models import AuditEvent
+
+    case = make_case(session)
+    n = service.enqueue(
+        session, case, "first_reminder", trigger_key="dpd:1", business_date=D, settings=settings
+    )
+    session.commit()
+    url = f"/api/v1/notices/{n.id}/cancel"
+    assert client.post(url, json={"reason": "borrower paid"}, headers=auth("collector")).status_code == 403
+    r = client.post(url, json={"reason": "borrower paid in full"}, headers=auth("supervisor"))
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    assert [e["status"] for e in r.json()["status_events"]] == ["queued", "cancelled"]
+    again = client.post(url, json={"reason": "twice"}, headers=auth("supervisor"))
+    assert again.status_code == 409 and again.headers["content-type"].startswith("application/problem+json")
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "notice.cancel"))
