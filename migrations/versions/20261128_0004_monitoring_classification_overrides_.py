@@ -1,7 +1,7 @@
 """monitoring: classification, overrides, statements, warnings, reviews
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-28 18:27:44.084321+00:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import collections_svc.db
 
 revision: str = '0004'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -117,6 +117,46 @@ class ApprovalSettings(BaseModel):
     expire_after_days: int = 30
 
 
+class NoticeSettings(BaseModel):
+    """Notices (SMS, letters), the outbox dispatcher and the contact-compliance gates."""
+
+    templates_dir: str = ""  # empty = notice_templates/ at the project root
+    letters_dir: str = "./var/letters"
+    console_outbox: str = "./var/outbox.log"  # the console channel writes one JSON line per message here
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    # Jurisdiction profile: drives the holiday calendar and whether SMS carry an opt-out hint.
+    jurisdiction: str = "CN"
+    holidays_enabled: bool = True
+    holiday_subdivision: str | None = None
+    extra_holidays: list[str] = Field(default_factory=list)  # ISO dates closed for automated contact
+    quiet_weekends: bool = False
+    opt_out_hint: bool | None = None  # None = as the jurisdiction asks (US-REGF-03: US yes)
+    allowed_start: str = "08:00"  # CN-COL-03 / US-REGF-02, contact's local time
+    allowed_end: str = "21:00"
+    max_sms_per_contact: int = 3
+    max_sms_per_case: int = 3
+    cap_window_days: int = 7
+    allowed_roles: list[str] = Field(default_factory=lambda: ["legal_representative", "finance", "guarantor"])
+    require_consent: bool = True  # US-TCPA-01
+    blocked_recheck_hours: int = 24  # opted out / no consent / no contact: look again after this long
+    max_attempts: int = 6
+    backoff_base_seconds: float = 30.0
+    backoff_max_seconds: float = 3600.0
+    http_timeout_seconds: float = 10.0
+    lease_seconds: float = 120.0  # a 'sending' row older than this is reconciled (> 2 x http timeout)
+    reconcile_skew_seconds: float = 120.0
+
+    @model_validator(mode="after")
+    def _lease_covers_timeout(self) -> NoticeSettings:
+        if self.lease_seconds <= 2 * self.http_timeout_seconds:
+            raise ValueError("notices.lease_seconds must exceed twice notices.http_timeout_seconds")
+        return self
+
+    @property
+    def wants_opt_out_hint(self) -> bool:
+        return self.jurisdiction.upper() == "US" if self.opt_out_hint is None else self.opt_out_hint
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COLLECTIONS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -135,6 +175,7 @@ class Settings(BaseSettings):
     strategy: StrategySettings = Field(default_factory=StrategySettings)
     sweep: SweepSettings = Field(default_factory=SweepSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    notices: NoticeSettings = Field(default_factory=NoticeSettings)
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     attachments_dir: str = "./var/attachments"

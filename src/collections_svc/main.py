@@ -26,6 +26,9 @@ from collections_svc.imports.router import router as imports_router
 from collections_svc.legal.router import router as legal_router
 from collections_svc.loans.router import router as loans_router
 from collections_svc.monitoring.router import router as monitoring_router
+from collections_svc.notices.router import router as notices_router
+from collections_svc.notices.router import webhooks as twilio_webhooks
+from collections_svc.notices.templates import validate_templates
 from collections_svc.restructuring.router import router as restructuring_router
 from collections_svc.strategy.router import router as strategy_router
 from collections_svc.sweep.router import router as sweep_router
@@ -33,7 +36,8 @@ from collections_svc.sweep.router import router as sweep_router
 log = logging.getLogger("collections_svc.http")
 ROUTERS = [
     auth_router, audit_router, loans_router, imports_router, cases_router, approvals_router,
-    restructuring_router, legal_router, monitoring_router, strategy_router, sweep_router,
+    restructuring_router, legal_router, monitoring_router, strategy_router, sweep_router, notices_router,
+    twilio_webhooks,
 ]
 
 
@@ -48,6 +52,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
                     "`POST /api/v1/auth/token`.",
     )
     app.state.settings = settings
+    validate_templates(settings)  # a notice template typo stops the start, never sends an empty field
     app.state.clock = clock or SystemClock()
     if session_factory is None:
         engine = make_engine(settings.database.url, echo=settings.database.echo,

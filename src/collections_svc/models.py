@@ -13,3 +13,4 @@ from collections_svc.legal import models as _legal  # noqa: F401,E402
 from collections_svc.restructuring import models as _restructuring  # noqa: F401,E402
 from collections_svc.strategy import models as _strategy  # noqa: F401,E402
 from collections_svc.sweep import models as _sweep  # noqa: F401,E402
+from collections_svc.notices import models as _notices  # noqa: F401,E402
