@@ -22,6 +22,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from collections_svc.config import NoticeSettings, Settings
+from collections_svc.cases.models import Case, is_on_hold
+from collections_svc.common.clock import business_date
 from collections_svc.loans.models import Borrower, Contact
 from collections_svc.notices.models import Notice, NoticeAttempt
 
@@ -235,6 +237,10 @@ def check(
 ) -> Gate:
     """Run every gate for ``notice`` at ``now``; the first that closes wins (with its reopening time)."""
     ns = settings.notices
+    # A held case (dispute, bankruptcy stay, supervisor hold) gets no automatic notice: defer, never drop.
+    case = session.get(Case, notice.case_id)
+    if case is not None and is_on_hold(case, business_date(now, settings.bank.timezone)):
+        return Gate(False, "case on hold", now + dt.timedelta(hours=ns.blocked_recheck_hours))
     problem = contact_problem(contact, notice.channel, settings)
     if problem:
         return Gate(False, problem, now + dt.timedelta(hours=ns.blocked_recheck_hours))

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from collections_svc.audit import service as audit
 from collections_svc.auth.service import SYSTEM, Actor
-from collections_svc.cases.models import Case, CaseEvent
+from collections_svc.cases.models import CLOSED_STAGES, Case, CaseEvent
 from collections_svc.config import Settings, get_settings
+from collections_svc.db import utcnow
 from collections_svc.errors import Conflict, NotFound, ValidationFailed
 from collections_svc.loans.models import Borrower, Contact, ContactRole
 from collections_svc.notices.compliance import SMS_CHANNELS
@@ -30,6 +31,7 @@ from collections_svc.notices.models import (
     NoticeStatusEvent,
 )
 from collections_svc.notices.templates import LOCALES, render, spec_of
+from collections_svc.states import StageChange, register_effect
 
 ROLE_PRIORITY = {ContactRole.legal_representative: 0, ContactRole.finance: 1, ContactRole.guarantor: 2}
 
@@ -520,3 +522,11 @@ def build_print_batch(session: Session, settings: Settings, day: dt.date):
     if not rows:
         raise NotFound(f"No letters were generated on {day}.")
     return merge_print_batch(settings, day, rows)
+
+
+@register_effect
+def _cancel_on_close(session: Session, change: StageChange) -> None:
+    """A case that closed (cured, restructured, written off, settled) sends nothing more."""
+    if change.to_stage in CLOSED_STAGES:
+        cancel_pending_for_case(session, change.case.id, reason=f"case {change.to_stage}", at=utcnow(),
+                                actor=change.actor)

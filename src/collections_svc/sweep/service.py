@@ -37,12 +37,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from collections_svc.audit.service import record
 from collections_svc.auth.service import SYSTEM, Actor
+from collections_svc.approvals import service as approvals_service
+from collections_svc.cases import service as cases_service
 from collections_svc.cases.models import Case
 from collections_svc.config import Settings
 from collections_svc.db import session_scope, utcnow
 from collections_svc.errors import ValidationFailed
 from collections_svc.loans import dpd as dpd_engine
 from collections_svc.loans.models import Borrower, Loan, LoanStatus
+from collections_svc.notices import service as _notices  # noqa: F401 - registers the close-of-case effect
+from collections_svc.restructuring import service as restructuring_service
 from collections_svc.strategy import service as strategy_service
 from collections_svc.strategy.rules import CaseFacts, Strategy, days_between, evaluate, forward_target
 from collections_svc.sweep import hooks
@@ -260,6 +264,15 @@ def _steps(session: Session, day: dt.date, settings: Settings, partition: Partit
         st.error("classification", exc)
     timings["classification"] = time.perf_counter() - t
 
+    # Restructured loans in observation (CN-RST-02): a missed payment restarts it and re-opens a case.
+    t = time.perf_counter()
+    try:
+        with session.begin_nested():
+            st.r.stats["observations"] = len(restructuring_service.check_observations(session, day, actor=actor))
+    except Exception as exc:
+        st.error("observations", exc)
+    timings["observations"] = time.perf_counter() - t
+
     t = time.perf_counter()
     _open_cases(session, day, partition, actor, st, batch)
     timings["open"] = time.perf_counter() - t
@@ -279,6 +292,17 @@ def _steps(session: Session, day: dt.date, settings: Settings, partition: Partit
     t = time.perf_counter()
     _apply_strategy(session, day, settings, partition, strategy, actor, st, batch)
     timings["strategy"] = time.perf_counter() - t
+
+    # Housekeeping: stale proposals expire, and the queue order follows tonight's DPD figures.
+    t = time.perf_counter()
+    try:
+        with session.begin_nested():
+            st.r.stats["proposals_expired"] = len(approvals_service.expire_stale(
+                session, settings, now=utcnow(), business_date=day, actor=actor))
+    except Exception as exc:
+        st.error("approvals", exc)
+    cases_service.refresh_priorities(session)
+    timings["housekeeping"] = time.perf_counter() - t
 
     st.r.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
 
