@@ -57,11 +57,15 @@ def test_every_stage_trigger_pair_via_api(stage, session, settings, client, auth
             "version": case.version,
             "reason": "table test",
             "target": dests[0] if dests else None,
-            "approved": True,
         }
         r = client.post(f"/api/v1/cases/{case.id}/transitions", json=body, headers=headers)
         session.expire_all()
-        if dests:
+        if trigger in states.NEEDS_APPROVAL:
+            # Maker-checker: only an approved proposal moves these (tests/approvals, tests/restructuring).
+            assert r.status_code == 409, (stage, trigger, r.text)
+            assert "approved proposal" in r.json()["detail"]
+            assert _events(session, case.id) == []
+        elif dests:
             assert r.status_code == 200, (stage, trigger, r.text)
             assert r.json()["case"]["stage"] == dests[0]
             evs = _events(session, case.id)

@@ -70,7 +70,7 @@ from collections_svc.cases.schemas import (
     VisitReportIn,
 )
 from collections_svc.common.clock import business_date
-from collections_svc.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
+from collections_svc.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
 from collections_svc.loans.models import Borrower, Loan
 from collections_svc.states.diagram import render_mermaid
 
@@ -338,10 +338,14 @@ def get_case(case_id: int, request: Request, session: DbSession, user: Reader):
 )
 def transition(case_id: int, body: TransitionIn, request: Request, session: DbSession, user: Worker):
     actor, today = actor_of(user), _today(request)
-    if body.approved and user.role not in (Role.supervisor, Role.admin):
-        raise Forbidden("Only a supervisor can give the approval this action needs.")
+    if body.trigger in states.NEEDS_APPROVAL:
+        # Maker-checker: these moves happen only when an approved proposal takes effect, never by a
+        # direct call (an approval in the request body would let one person be maker and checker).
+        raise Conflict(f"'{body.trigger}' needs an approved proposal. Propose it (restructuring, legal "
+                       "referral or write-off) and a second person with the authority approves it; the case "
+                       "moves when the approval is given.", trigger=body.trigger)
     case = _load_for_write(session, case_id, actor, body.version, today)
-    ctx = {"target": body.target, "approved": body.approved}
+    ctx = {"target": body.target}
     try:
         ev = states.fire(
             session, case, body.trigger, actor=actor, business_date=today, reason=body.reason, **ctx

@@ -105,9 +105,6 @@ class TransitionIn(BaseModel):
     version: int = Field(description="The case version you saw; a stale one gets 409 with the current state")
     reason: str | None = Field(None, max_length=2000)
     target: str | None = Field(None, description="Destination stage for escalate and de_escalate")
-    approved: bool = Field(
-        False, description="Supervisor's approval for restructure, refer_to_legal, write_off"
-    )
 
 
 class CaseEventOut(BaseModel):

@@ -364,8 +364,8 @@ def fire(
 def allowed_triggers(case: Case, user_role: Role | str | None) -> list[str]:
     """Triggers a person with ``user_role`` could pull now (for the UI's action buttons).
 
-    Approval-gated triggers are listed when the stage allows them (the approval is asked for in the
-    UI); ``de_escalate`` only for supervisors. Closed cases have none.
+    Approval-gated triggers are not listed: they happen when an approved proposal takes effect;
+    ``de_escalate`` only for supervisors. Closed cases have none.
     """
     role = Role(user_role) if isinstance(user_role, str) else user_role
     if case.stage in CLOSED_STAGES:
@@ -378,6 +378,8 @@ def allowed_triggers(case: Case, user_role: Role | str | None) -> list[str]:
             src = tr["source"] if isinstance(tr["source"], list) else [tr["source"]]
             if case.stage in src:
                 if trig == "de_escalate" and role not in SUPERVISOR_ROLES:
+                    break
+                if trig in NEEDS_APPROVAL:  # reached through an approved proposal, not a button
                     break
                 out.append(trig)
                 break
