@@ -117,3 +117,29 @@ def test_user_text_is_rendered_as_text(login, page, api_as):
     expect(page.locator(".contact-name", has_text=payload)).to_have_text(payload)
     page.wait_for_timeout(200)
     assert dialogs == []
+
+
+def test_pages_run_without_script_errors_or_csp_violations(login, page, ui_server, api_as):
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    page.on("console", lambda m: problems.append(f"console: {m.text}")
+            if m.type == "error" and "Failed to load resource" not in m.text else None)
+    loan = api_as("collector").get("/api/v1/loans?dpd_min=1&size=1")["items"][0]
+    login("supervisor", "en")
+    for path in ("/dashboard", "/borrowers", f"/borrowers/{loan['borrower_id']}", f"/loans/{loan['id']}",
+                 "/queue", "/lifecycle", "/admin", "/nowhere"):
+        page.goto(f"{ui_server}/#{path}")
+        page.locator("main h1").wait_for()
+    page.locator("#lang").select_option("zh-CN")
+    expect(page.locator("h1")).to_have_text("页面不存在")
+    assert problems == []
+
+
+def test_wrong_password_is_a_clear_message(page, ui_server):
+    page.goto(ui_server + "/")
+    page.locator("input[name=username]").fill("collector")
+    page.locator("input[name=password]").fill("not-the-password")
+    page.locator("form.login button[type=submit]").click()
+    expect(page.locator(".msg-error")).to_have_text("用户名或密码错误。")
+    cookies = {c["name"] for c in page.context.cookies()}
+    assert "cs_session" not in cookies

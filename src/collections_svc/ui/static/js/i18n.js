@@ -28,7 +28,7 @@ export function setLocale(next) {
   document.documentElement.lang = next;
 }
 
-/** t('key', {n: 3}) -> the translation with {n} replaced; falls back to English, then the key. */
+/** t(name, {n: 3}) -> the translation with {n} replaced; falls back to English, then the key. */
 export function t(key, params) {
   let text = DICTS[locale][key] ?? DICTS.en[key] ?? key;
   if (params) text = text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
