@@ -58,7 +58,7 @@ export default {
   'schedule.title': 'Installment schedule', 'schedule.caption': 'Scheduled, paid and overdue amounts per installment',
   'schedule.seq': 'No.', 'schedule.due': 'Due date', 'schedule.principal': 'Principal', 'schedule.interest': 'Interest',
   'schedule.penalty': 'Penalty', 'schedule.paid': 'Paid', 'schedule.unpaid': 'Unpaid', 'schedule.overdue': 'Overdue',
-  'schedule.status': 'Status', 'schedule.total': 'Total', 'schedule.settled': 'Settled {d}',
+  'schedule.status': 'Status', 'schedule.total': 'Total', 'schedule.settled': 'Settled',
   'schedule.isOverdue': 'Overdue', 'schedule.partly': 'Partly paid', 'schedule.open': 'Not yet due',
 
   'payments.title': 'Payments', 'payments.caption': 'Payments received, oldest first', 'payments.paidOn': 'Paid on',

@@ -58,7 +58,7 @@ export default {
   'schedule.title': '还款计划', 'schedule.caption': '各期应还、已还与逾期金额',
   'schedule.seq': '期次', 'schedule.due': '到期日', 'schedule.principal': '本金', 'schedule.interest': '利息',
   'schedule.penalty': '罚息', 'schedule.paid': '已还', 'schedule.unpaid': '未还', 'schedule.overdue': '逾期',
-  'schedule.status': '状态', 'schedule.total': '合计', 'schedule.settled': '{d} 结清',
+  'schedule.status': '状态', 'schedule.total': '合计', 'schedule.settled': '已结清',
   'schedule.isOverdue': '逾期', 'schedule.partly': '部分还款', 'schedule.open': '未到期',
 
   'payments.title': '还款记录', 'payments.caption': '已收还款（按时间先后）', 'payments.paidOn': '还款日',
@@ -114,7 +114,7 @@ export default {
   'trigger.refer_to_legal': '移交诉讼', 'trigger.write_off': '核销', 'trigger.close': '关闭案件',
   'product.working_capital': '流动资金贷款', 'product.fixed_asset': '固定资产贷款',
   'product.project_finance': '项目融资', 'product.trade_finance': '贸易融资', 'product.other': '其他',
-  'loanStatus.active': '正常', 'loanStatus.paid_off': '已结清', 'loanStatus.written_off': '已核销',
+  'loanStatus.active': '存续', 'loanStatus.paid_off': '已结清', 'loanStatus.written_off': '已核销',
   'contactRole.legal_representative': '法定代表人', 'contactRole.finance': '财务',
   'contactRole.guarantor': '担保人', 'contactRole.other': '其他',
   'segment.large': '大型', 'segment.medium': '中型', 'segment.small': '小型',

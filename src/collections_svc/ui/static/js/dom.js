@@ -52,13 +52,14 @@ export function select(name, options, value, attrs = {}) {
 }
 
 /** A table with header cells from `columns` [{label, cell(row) -> node|text, num?}]. */
-export function table(columns, rows, { caption, rowAttrs, foot } = {}) {
+export function table(columns, rows, { caption, srCaption = false, rowAttrs, foot } = {}) {
   return h('div', { class: 'table-wrap' }, h('table', {},
-    caption ? h('caption', {}, caption) : null,
+    caption ? h('caption', { class: srCaption ? 'sr-only' : null }, caption) : null,
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null }, c.label)))),
     h('tbody', {}, rows.map((r) => h('tr', rowAttrs ? rowAttrs(r) : {},
       columns.map((c, i) => h(i === 0 && c.rowHeader ? 'th' : 'td',
-        { class: c.num ? 'num' : null, scope: i === 0 && c.rowHeader ? 'row' : null }, c.cell(r)))))),
+        { class: [c.num ? 'num' : '', c.nowrap ? 'nowrap' : ''].join(' ').trim() || null,
+          scope: i === 0 && c.rowHeader ? 'row' : null }, c.cell(r)))))),
     foot ? h('tfoot', {}, foot) : null));
 }
 

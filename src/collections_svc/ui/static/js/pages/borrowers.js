@@ -1,6 +1,6 @@
 import { api } from '../api.js';
 import { field, formData, h, link, select, table } from '../dom.js';
-import { label, money, num, t } from '../i18n.js';
+import { date, label, money, num, t } from '../i18n.js';
 import { dl } from '../dom.js';
 import { loadAll, errorBox, message, onSubmit, pageTitle, section } from '../ui.js';
 
@@ -27,7 +27,7 @@ export async function renderBorrowers(view, { query, navigate }) {
       { label: t('borrower.industry'), cell: (b) => b.industry ?? '—' },
       { label: t('borrower.region'), cell: (b) => b.region ?? '—' },
       { label: t('borrower.segment'), cell: (b) => label('segment', b.segment) },
-    ], data.items, { caption: t('borrowers.caption') }),
+    ], data.items, { caption: t('borrowers.caption'), srCaption: true }),
     pager(data, (p) => navigate('/borrowers', { q, page: p })));
 }
 
@@ -50,7 +50,7 @@ export function contactsTable(contacts) {
       c.opted_out ? h('span', { class: 'tag warn' }, t('contact.optedOut')) : null,
       c.sms_consent === false ? h('span', { class: 'tag' }, t('contact.noSms')) : null,
       c.phone_invalid ? h('span', { class: 'tag warn' }, t('contact.phoneInvalid')) : null] },
-  ], contacts, { caption: t('borrower.contacts') });
+  ], contacts, { caption: t('borrower.contacts'), srCaption: true });
 }
 
 export function loansTable(loans) {
@@ -63,8 +63,8 @@ export function loansTable(loans) {
     { label: t('loan.bucket'), cell: (l) => l.bucket ?? '—' },
     { label: t('loan.overdue'), num: true, cell: (l) => money(l.overdue_amount, l.currency) },
     { label: t('loan.status'), cell: (l) => label('loanStatus', l.status) },
-    { label: t('loan.maturity'), cell: (l) => l.maturity_on },
-  ], loans, { caption: t('borrower.loans'), rowAttrs: (l) => ({ class: l.dpd > 0 ? 'overdue' : null }) });
+    { label: t('loan.maturity'), nowrap: true, cell: (l) => date(l.maturity_on) },
+  ], loans, { caption: t('borrower.loans'), srCaption: true, rowAttrs: (l) => ({ class: l.dpd > 0 ? 'overdue' : null }) });
 }
 
 export async function renderBorrower(view, { params, user }) {

@@ -28,7 +28,7 @@ export function scheduleTable(loan) {
       h('td', { class: 'num' }, money(total(k), cur))), h('td', {}));
   return table([
     { label: t('schedule.seq'), num: true, rowHeader: true, cell: (r) => num(r.seq) },
-    { label: t('schedule.due'), cell: (r) => date(r.due_on) },
+    { label: t('schedule.due'), nowrap: true, cell: (r) => date(r.due_on) },
     { label: t('schedule.principal'), num: true, cell: (r) => money(r.principal_due, cur) },
     { label: t('schedule.interest'), num: true, cell: (r) => money(r.interest_due, cur) },
     { label: t('schedule.penalty'), num: true, cell: (r) => money(r.penalty_due, cur) },
@@ -37,7 +37,7 @@ export function scheduleTable(loan) {
     { label: t('schedule.overdue'), num: true, cell: (r) => (isPositive(r.overdue)
       ? h('strong', { class: 'bad' }, money(r.overdue, cur)) : money('0', cur)) },
     { label: t('schedule.status'), cell: (r) => (r.settled_on
-      ? h('span', { class: 'tag ok' }, t('schedule.settled', { d: date(r.settled_on) }))
+      ? h('span', { class: 'tag ok', title: date(r.settled_on) }, t('schedule.settled'))
       : isPositive(r.overdue) ? h('span', { class: 'tag warn' }, t('schedule.isOverdue'))
         : isPositive(r.paid) ? h('span', { class: 'tag' }, t('schedule.partly')) : h('span', { class: 'tag' }, t('schedule.open'))) },
   ], rows, { caption: t('schedule.caption'), foot,
@@ -70,7 +70,7 @@ export async function renderLoan(view, { params }) {
   section(t('loan.facts'), loanFacts(loan)),
   section(t('schedule.title'), scheduleTable(loan)),
   section(t('payments.title'), !pays.ok ? errorBox(pays.error) : pays.data.length ? table([
-    { label: t('payments.paidOn'), cell: (p) => date(p.paid_on) },
+    { label: t('payments.paidOn'), nowrap: true, cell: (p) => date(p.paid_on) },
     { label: t('payments.ref'), cell: (p) => h('code', {}, p.external_id) },
     { label: t('payments.amount'), num: true, cell: (p) => money(p.amount, cur) },
     { label: t('payments.unapplied'), num: true, cell: (p) => money(p.unapplied, cur) },
