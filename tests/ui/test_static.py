@@ -56,3 +56,10 @@ def test_both_locales_define_the_same_keys():
     for f in STATIC.rglob("*.js"):
         used |= set(re.findall(r"\bt\('([\w.\-]+)'", f.read_text(encoding="utf-8")))
     assert used - en == set()
+
+
+def test_every_module_is_preloaded():
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/([^"]+)">', html))
+    modules = {p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*.js")} - {"js/app.js"}
+    assert preloaded == modules

@@ -122,6 +122,7 @@ async function route() {
   }
   if (seq !== state.seq) return; // the user moved on while this page loaded
   main.replaceChildren(view);
+  performance.mark('cs:ready', { detail: path }); // read by bench/ui_pages.py
   const heading = view.querySelector('h1');
   if (heading && document.activeElement === document.body) heading.focus({ preventScroll: true });
 }
