@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from collections_svc.ui.demo_server import DEMO_PASSWORD
+
 pytestmark = pytest.mark.browser
 
 
@@ -143,3 +145,76 @@ def test_wrong_password_is_a_clear_message(page, ui_server):
     expect(page.locator(".msg-error")).to_have_text("用户名或密码错误。")
     cookies = {c["name"] for c in page.context.cookies()}
     assert "cs_session" not in cookies
+
+
+def test_chart_numbers_are_reachable_by_keyboard(login, page, api_as):
+    login("collector", "en")
+    lines = api_as("collector").get("/api/v1/book/buckets")
+    page.locator("svg.chart g.bar").first.focus()
+    tip = page.locator(".chart-tip")
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text(f"Loans: {lines[0]['loans']:,}")
+    page.keyboard.press("Tab")
+    expect(tip).to_contain_text(lines[1]["bucket"])
+    # Switching the metric redraws the bars with loan counts.
+    page.get_by_role("radio", name="Number of loans").click()
+    expect(page.locator("svg.chart g.bar text.val").first).to_have_text(f"{lines[0]['loans']:,}")
+
+
+def test_what_each_role_sees(login, page, ui_server, api_as):
+    borrower = api_as("admin").get("/api/v1/borrowers?size=1")["items"][0]
+    login("auditor", "en")
+    expect(page.locator("nav a[data-nav=dashboard]")).to_be_visible()
+    expect(page.locator("nav a[data-nav=queue]")).to_have_count(0)
+    expect(page.locator("nav a[data-nav=admin]")).to_have_count(0)
+    page.goto(f"{ui_server}/#/borrowers/{borrower['id']}")
+    expect(page.locator("h1")).to_have_text(borrower["name"])
+    expect(page.locator("#add-contact")).to_have_count(0)
+    expect(page.locator("#edit-borrower")).to_have_count(0)
+    page.goto(ui_server + "/#/queue")
+    expect(page.locator("h1")).to_have_text("Not allowed")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("h1")).to_have_text("Sign in")
+    assert {c["name"] for c in page.context.cookies()} & {"cs_session", "cs_csrf"} == set()
+    login("collector", "en")
+    page.goto(f"{ui_server}/#/borrowers/{borrower['id']}")
+    expect(page.locator("#add-contact")).to_be_visible()
+    expect(page.locator("#edit-borrower")).to_have_count(0)
+    expect(page.locator("nav a[data-nav=queue]")).to_be_visible()
+
+
+def test_admin_renames_a_borrower_to_markup_and_it_stays_text(login, page, ui_server, api_as):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    borrower = api_as("admin").get("/api/v1/borrowers?size=100")["items"][-1]
+    payload = "<script>alert(1)</script>"
+    login("admin", "en")
+    page.goto(f"{ui_server}/#/borrowers/{borrower['id']}")
+    form = page.locator("#edit-borrower")
+    form.locator("input[name=name]").fill(payload)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text(payload)
+    assert api_as("admin").get(f"/api/v1/borrowers/{borrower['id']}")["name"] == payload
+    page.goto(f"{ui_server}/#/borrowers?q=script")
+    expect(page.get_by_role("link", name=payload)).to_be_visible()
+    assert page.locator("main script").count() == 0
+    # Put the name back (the edit form carries the new version).
+    page.goto(f"{ui_server}/#/borrowers/{borrower['id']}")
+    page.locator("#edit-borrower input[name=name]").fill(borrower["name"])
+    page.locator("#edit-borrower button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text(borrower["name"])
+    assert dialogs == []
+
+
+def test_session_end_brings_back_the_login_and_returns_to_the_page(login, page, ui_server, api_as):
+    loan = api_as("collector").get("/api/v1/loans?size=1")["items"][0]
+    login("collector", "en")
+    page.goto(f"{ui_server}/#/loans/{loan['id']}")
+    expect(page.locator("h1")).to_have_text(f"Loan {loan['contract_no']}")
+    page.context.clear_cookies()
+    page.locator("nav a[data-nav=borrowers]").click()
+    expect(page.locator(".login .msg-info")).to_have_text("Your session has ended. Sign in again.")
+    page.locator("input[name=username]").fill("collector")
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("form.login button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("Borrowers")

@@ -120,7 +120,7 @@ async function route() {
       }
     }
   }
-  if (seq !== state.seq) return; // the user moved on while this page loaded
+  if (seq !== state.seq || !state.user) return; // the user moved on (or was signed out) meanwhile
   main.replaceChildren(view);
   performance.mark('cs:ready', { detail: path }); // read by bench/ui_pages.py
   const heading = view.querySelector('h1');
@@ -130,7 +130,7 @@ async function route() {
 async function boot() {
   setLocale(getLocale());
   setUnauthenticatedHandler(() => {
-    if (state.user) { state.user = null; showLogin(t('login.expired')); }
+    if (state.user) { state.user = null; state.seq += 1; showLogin(t('login.expired')); }
   });
   document.getElementById('skip-link').textContent = t('nav.skip');
   try {
