@@ -218,3 +218,19 @@ def test_session_end_brings_back_the_login_and_returns_to_the_page(login, page, 
     page.locator("input[name=password]").fill(DEMO_PASSWORD)
     page.locator("form.login button[type=submit]").click()
     expect(page.locator("h1")).to_have_text("Borrowers")
+
+
+def test_skip_link_moves_focus_without_leaving_the_page(login, page, ui_server, api_as):
+    loan = api_as("collector").get("/api/v1/loans?size=1")["items"][0]
+    login("collector", "en")
+    page.goto(f"{ui_server}/#/loans/{loan['id']}")
+    expect(page.locator("h1")).to_have_text(f"Loan {loan['contract_no']}")
+    page.reload()
+    expect(page.locator("h1")).to_have_text(f"Loan {loan['contract_no']}")
+    page.keyboard.press("Tab")
+    skip = page.locator("#skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_have_text("Skip to content")
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    assert page.url.endswith(f"#/loans/{loan['id']}")

@@ -35,7 +35,7 @@ const ROUTES = [
   [/^\/admin$/, renderAdmin, ['admin']],
 ];
 
-const state = { user: null, seq: 0 };
+const state = { user: null, seq: 0, routed: false };
 const main = document.getElementById('main');
 const top = document.getElementById('top');
 
@@ -54,6 +54,7 @@ export function navigate(path, query) {
 
 function renderTop() {
   const { path } = parseHash();
+  document.getElementById('skip-link').textContent = t('nav.skip');
   const langSelect = h('select', { id: 'lang', 'aria-label': t('nav.language'),
     onchange: (ev) => { setLocale(ev.target.value); renderTop(); route(); } },
   LOCALES.map(([code, name]) => h('option', { value: code, selected: code === getLocale(), lang: code }, name)));
@@ -123,8 +124,11 @@ async function route() {
   if (seq !== state.seq || !state.user) return; // the user moved on (or was signed out) meanwhile
   main.replaceChildren(view);
   performance.mark('cs:ready', { detail: path }); // read by bench/ui_pages.py
+  // After an in-app navigation, move focus to the new heading (screen readers announce it); on the
+  // first load leave it at the top so Tab reaches the skip link first.
   const heading = view.querySelector('h1');
-  if (heading && document.activeElement === document.body) heading.focus({ preventScroll: true });
+  if (state.routed && heading && document.activeElement === document.body) heading.focus({ preventScroll: true });
+  state.routed = true;
 }
 
 async function boot() {
@@ -132,7 +136,9 @@ async function boot() {
   setUnauthenticatedHandler(() => {
     if (state.user) { state.user = null; state.seq += 1; showLogin(t('login.expired')); }
   });
-  document.getElementById('skip-link').textContent = t('nav.skip');
+  const skip = document.getElementById('skip-link');
+  // The skip link must not change the hash (the hash is the route): move focus instead.
+  skip.addEventListener('click', (ev) => { ev.preventDefault(); main.focus(); });
   try {
     state.user = await api('/auth/me', { quiet401: true });
   } catch {
