@@ -22,7 +22,8 @@ def a_case(cases_available, api_as) -> dict:
     data = api_as("collector").get("/api/v1/cases?size=20")
     rows = data["items"] if isinstance(data, dict) else data
     if not rows:
-        pytest.skip("the seeded book has no open case (seed the demo with the sweep to open cases)")
+        pytest.skip("the seeded book has no open case (the seed opens cases with collections_svc.sweep "
+                    "when it is installed; see the warnings)")
     return api_as("collector").get(f"/api/v1/cases/{rows[0]['id']}")
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,8 +34,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def seeded_sqlite(path: Path, *, borrowers: int = 30, password: str = DEMO_PASSWORD) -> str:
-    """Migrate a fresh SQLite file, seed users and a portfolio as of today, run DPD; return its URL."""
+def seeded_sqlite(path: Path, *, borrowers: int = 30, password: str = DEMO_PASSWORD,
+                  open_cases: bool = True) -> str:
+    """Migrate a fresh SQLite file, seed users and a portfolio as of today, run DPD (and the sweep, when
+    installed, to open cases); return its URL."""
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{path}"
@@ -43,13 +46,29 @@ def seeded_sqlite(path: Path, *, borrowers: int = 30, password: str = DEMO_PASSW
     today = business_date(SystemClock().now(), settings.bank.timezone)
     engine = make_engine(url)
     try:
-        with session_scope(make_sessionmaker(engine)) as s:
+        factory = make_sessionmaker(engine)
+        with session_scope(factory) as s:
             seed_users(s, password)
             seed_portfolio(s, settings, today, borrowers=borrowers)
             run_dpd(s, today, settings.dpd)
+        if open_cases:
+            _open_cases(factory, settings, today)
     finally:
         engine.dispose()
     return url
+
+
+def _open_cases(factory, settings: Settings, today: dt.date) -> None:
+    """Open collection cases with the close-of-business sweep, when that package is installed."""
+    try:
+        from collections_svc.sweep.service import run_sweep
+    except ImportError:
+        return
+    try:
+        with session_scope(factory) as s:
+            run_sweep(s, today, settings)
+    except Exception as exc:  # the UI demo still works without cases; say why there are none
+        warnings.warn(f"demo sweep failed, the demo book has no cases: {exc!r}", stacklevel=2)
 
 
 @contextlib.contextmanager
