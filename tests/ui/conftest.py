@@ -14,10 +14,13 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from collections_svc.ui.demo_server import DEMO_PASSWORD, running_server, seeded_sqlite
 
 CHROMIUM = os.environ.get("COLLECTIONS_CHROMIUM", "/usr/bin/chromium")
+# Generous waits: the suite shares the machine with other work; a slow page is not a wrong page.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(config, items):

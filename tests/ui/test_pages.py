@@ -157,7 +157,7 @@ def test_chart_numbers_are_reachable_by_keyboard(login, page, api_as):
     page.keyboard.press("Tab")
     expect(tip).to_contain_text(lines[1]["bucket"])
     # Switching the metric redraws the bars with loan counts.
-    page.get_by_role("radio", name="Number of loans").click()
+    page.get_by_role("button", name="Number of loans").click()
     expect(page.locator("svg.chart g.bar text.val").first).to_have_text(f"{lines[0]['loans']:,}")
 
 

@@ -21,8 +21,8 @@ export async function renderDashboard(view, { query, navigate }) {
     details: [[t('dash.dpd'), rangeText(l)], [t('dash.loans'), num(l.loans)],
       [t('dash.outstanding'), money(l.outstanding_principal)], [t('dash.overdue'), money(l.overdue_amount)]],
   }));
-  const picker = h('div', { class: 'seg', role: 'radiogroup', 'aria-label': t('dash.metric') },
-    METRICS.map((m) => h('button', { type: 'button', role: 'radio', 'aria-checked': String(m === metric),
+  const picker = h('div', { class: 'seg', role: 'group', 'aria-label': t('dash.metric') },
+    METRICS.map((m) => h('button', { type: 'button', 'aria-pressed': String(m === metric),
       class: m === metric ? 'on' : null, onclick: () => navigate('/dashboard', { metric: m }) }, t(`dash.metric.${m}`))));
   const totals = {
     loans: lines.reduce((a, l) => a + l.loans, 0),
