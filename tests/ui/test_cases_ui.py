@@ -68,7 +68,7 @@ def test_log_a_call_with_a_promise_and_note_rendered_as_text(a_case, login, page
     open_case(page, ui_server, a_case["id"])
     note = "<script>alert(1)</script> promised on the phone"
     form = page.locator("#call-form")
-    form.locator("select[name=outcome]").select_option("promise_to_pay")
+    form.locator("select[name=outcome]").select_option("promised")
     form.locator("textarea[name=note]").fill(note)
     form.locator("#with-promise").check()
     form.locator("input[name=amount]").fill("10000.00")
@@ -80,16 +80,19 @@ def test_log_a_call_with_a_promise_and_note_rendered_as_text(a_case, login, page
     assert dialogs == []
 
 
-def test_report_a_visit(a_case, login, page, ui_server):
+def test_schedule_and_report_a_visit(a_case, login, page, ui_server):
     login("collector", "en")
     open_case(page, ui_server, a_case["id"])
     form = page.locator("#visit-form")
-    today = dt.date.today().isoformat()
-    form.locator("input[name=planned_on]").fill(today)
-    form.locator("input[name=visited_on]").fill(today)
-    form.locator("textarea[name=report]").fill("Factory running at half capacity; CFO met.")
+    form.locator("input[name=address]").fill("Plant 2, High-tech Zone")
     form.locator("button[type=submit]").click()
+    report = page.locator("form.report-form").last
+    expect(report).to_be_visible()
+    report.locator("select[name=operating_status]").select_option("reduced")
+    report.locator("textarea[name=findings]").fill("Factory running at half capacity; CFO met.")
+    report.locator("button[type=submit]").click()
     expect(page.locator("#timeline")).to_contain_text("Factory running at half capacity")
+    expect(page.locator("#visits")).to_contain_text("Reported")
 
 
 def test_a_transition_with_reason(a_case, login, page, ui_server, api_as):

@@ -69,7 +69,7 @@ export function loansTable(loans) {
 
 export async function renderBorrower(view, { params, user }) {
   const id = Number(params[0]);
-  const [res, cases] = await loadAll([`/borrowers/${id}`, { path: '/cases', query: { borrower_id: id, size: 50 } }]);
+  const [res, cases] = await loadAll([`/borrowers/${id}`, `/borrowers/${id}/cases`]);
   if (!res.ok) { view.append(pageTitle(t('borrower.title')), errorBox(res.error)); return; }
   const b = res.data;
   view.append(pageTitle(b.name, h('p', { class: 'crumbs' }, link('/borrowers', t('nav.borrowers')))),
@@ -81,13 +81,16 @@ export async function renderBorrower(view, { params, user }) {
     ])),
     section(t('borrower.loans'), b.loans.length ? loansTable(b.loans) : message('info', t('borrower.noLoans'))));
   if (cases.ok) {
-    const list = (cases.data.items || []).filter((c) => c.borrower_id === undefined || c.borrower_id === id);
+    const list = Array.isArray(cases.data.cases) ? cases.data.cases : [];
+    const contract = new Map(b.loans.map((l) => [l.id, l.contract_no]));
     view.append(section(t('borrower.cases'), list.length ? table([
       { label: t('case.id'), cell: (c) => link(`/cases/${Number(c.id)}`, `#${c.id}`) },
+      { label: t('case.contract'), cell: (c) => contract.get(c.loan_id) ?? '—' },
       { label: t('case.stage'), cell: (c) => label('stage', c.stage) },
-      { label: t('case.dpd'), num: true, cell: (c) => num(c.dpd) },
-      { label: t('case.overdue'), num: true, cell: (c) => money(c.overdue_amount) },
-    ], list) : message('info', t('borrower.noCases'))));
+      { label: t('case.status'), cell: (c) => (c.is_open === false ? t('case.closed') : t('case.open')) },
+      { label: t('case.opened'), nowrap: true, cell: (c) => date(c.opened_on) },
+      { label: t('case.nextAction'), nowrap: true, cell: (c) => date(c.next_action_on) },
+    ], list, { caption: t('borrower.cases'), srCaption: true }) : message('info', t('borrower.noCases'))));
   }
   view.append(section(t('borrower.contacts'), contactsTable(b.contacts), addContactForm(b, user)));
   if (['admin', 'supervisor'].includes(user.role)) view.append(editBorrowerForm(b));
