@@ -74,6 +74,9 @@ class Api:
     def get(self, path: str):
         return self._call("GET", path, headers=self.headers)
 
+    def post(self, path: str, body: dict):
+        return self._call("POST", path, body, headers=self.headers)
+
     def status(self, path: str) -> int:
         try:
             self.get(path)

@@ -15,16 +15,27 @@ pytestmark = pytest.mark.browser
 NO_CASES_API = "GET /api/v1/cases returns 404: the cases API is not on this branch yet"
 
 
-@pytest.fixture
-def a_case(cases_available, api_as) -> dict:
+@pytest.fixture(scope="session")
+def case_id(cases_available, api_as) -> int:
+    """An open case the collector can see: from the seed's sweep, or opened and assigned by a supervisor."""
     if not cases_available:
         pytest.skip(NO_CASES_API)
     data = api_as("collector").get("/api/v1/cases?size=20")
     rows = data["items"] if isinstance(data, dict) else data
-    if not rows:
-        pytest.skip("the seeded book has no open case (the seed opens cases with collections_svc.sweep "
-                    "when it is installed; see the warnings)")
-    return api_as("collector").get(f"/api/v1/cases/{rows[0]['id']}")
+    if rows:
+        return rows[0]["id"]
+    supervisor = api_as("supervisor")
+    loan = supervisor.get("/api/v1/loans?dpd_min=31&size=1")["items"][0]
+    case = supervisor.post("/api/v1/cases", {"loan_id": loan["id"]})
+    me = api_as("collector").get("/api/v1/auth/me")
+    supervisor.post("/api/v1/cases/assignments", {"case_ids": [case["id"]], "assignee_id": me["id"],
+                                                  "team": me["team"]})
+    return case["id"]
+
+
+@pytest.fixture
+def a_case(case_id, api_as) -> dict:
+    return api_as("collector").get(f"/api/v1/cases/{case_id}")
 
 
 def open_case(page, ui_server, case_id: int):
