@@ -134,6 +134,7 @@ class FakeCases:
                 return self._json(
                     route,
                     {
+                        "type": "https://collections-svc.dev/problems/stale-version",
                         "title": "Someone else changed this record first",
                         "status": 409,
                         "detail": "The case was changed by someone else.",
@@ -320,10 +321,21 @@ def test_case_detail_buttons_call_with_promise_and_transition(fake_cases, login,
     page.locator("button[data-trigger=escalate]").click()
     page.locator("#transition-form textarea[name=reason]").fill("Three calls unanswered")
     page.locator("#transition-form button[type=submit]").click()
+    assert len(fake_cases.posts) == 1  # escalate needs a target stage: the browser asks for it first
+    page.locator("#transition-form select[name=target]").select_option("letter")
+    page.locator("#transition-form button[type=submit]").click()
     expect(page.locator("[data-testid=stage]")).to_have_text("Letter")
     assert fake_cases.posts[-1] == (
         "/api/v1/cases/7/transitions",
-        {"body": {"trigger": "escalate", "version": 3, "reason": "Three calls unanswered"}, "csrf": csrf},
+        {
+            "body": {
+                "trigger": "escalate",
+                "version": 3,
+                "reason": "Three calls unanswered",
+                "target": "letter",
+            },
+            "csrf": csrf,
+        },
     )
     expect(page.locator("#timeline")).to_contain_text("Three calls unanswered")
     assert triggers_on(page) == ["cure"]
@@ -381,7 +393,9 @@ def test_stale_version_is_explained(fake_cases, login, page, ui_server):
     page.locator("button[data-trigger=cure]").click()
     fake_cases.case["version"] = 4  # someone else changed the case meanwhile
     page.locator("#transition-form button[type=submit]").click()
-    expect(page.locator("#transition-form .msg-error")).to_contain_text("Someone else changed this first")
+    expect(page.locator("#transition-form .msg-error")).to_contain_text(
+        "Someone else changed this record first"
+    )
     expect(page.locator("#transition-form .msg-error")).to_contain_text(
         "The case was changed by someone else."
     )

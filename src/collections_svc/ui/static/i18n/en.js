@@ -17,7 +17,7 @@ export default {
   'error.network': 'The server cannot be reached. Check the connection and try again.',
   'error.notAvailable': '{what} is not available on this server yet.',
   'error.thisPart': 'This part of the service',
-  'error.forbidden': 'Not allowed for your role.', 'error.conflict': 'Someone else changed this first, or the action no longer applies.',
+  'error.forbidden': 'Not allowed for your role.', 'error.stale': 'Someone else changed this record first: reload and try again.',
   'error.notFoundTitle': 'Page not found', 'error.noSuchPage': 'There is no such page. Use the navigation above.',
   'error.notAllowedTitle': 'Not allowed',
   'error.notAllowedPage': 'Your role ({role}) is not allowed to open this page. Ask an administrator if you need it.',
@@ -83,7 +83,7 @@ export default {
   'case.timeline': 'Timeline', 'case.timelineApi': 'The timeline', 'case.noEvents': 'Nothing has happened yet.',
   'case.contacts': 'Contacts',
 
-  'transition.target': 'Move to', 'transition.auto': 'Next stage by the rules', 'transition.reason': 'Reason',
+  'transition.target': 'Move to', 'transition.choose': 'Choose a stage', 'transition.reason': 'Reason',
   'transition.submit': 'Confirm',
 
   'call.title': 'Log a call', 'call.channel': 'Channel', 'call.contact': 'Contact', 'call.outcome': 'Outcome',

@@ -17,7 +17,7 @@ export default {
   'error.network': '无法连接服务器，请检查网络后重试。',
   'error.notAvailable': '{what}在此服务器上尚未开放。',
   'error.thisPart': '此功能',
-  'error.forbidden': '您的角色无权执行此操作。', 'error.conflict': '记录已被他人修改，或此操作已不适用。',
+  'error.forbidden': '您的角色无权执行此操作。', 'error.stale': '记录已被他人修改：请刷新后重试。',
   'error.notFoundTitle': '页面不存在', 'error.noSuchPage': '没有这个页面，请使用上方导航。',
   'error.notAllowedTitle': '无权访问',
   'error.notAllowedPage': '您的角色（{role}）无权打开此页面。如有需要请联系系统管理员。',
@@ -83,7 +83,7 @@ export default {
   'case.timeline': '时间线', 'case.timelineApi': '时间线', 'case.noEvents': '暂无记录。',
   'case.contacts': '联系人',
 
-  'transition.target': '转到', 'transition.auto': '按规则进入下一阶段', 'transition.reason': '原因',
+  'transition.target': '转到', 'transition.choose': '请选择阶段', 'transition.reason': '原因',
   'transition.submit': '确认',
 
   'call.title': '记录通话', 'call.channel': '渠道', 'call.contact': '联系人', 'call.outcome': '结果',

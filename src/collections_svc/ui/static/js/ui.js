@@ -20,7 +20,10 @@ export function errorBox(err, { what } = {}) {
     return message('info', t('error.notAvailable', { what: what || t('error.thisPart') }));
   }
   if (err.status === 403) return message('error', t('error.forbidden'), ' ', h('span', { class: 'detail' }, err.detail));
-  if (err.status === 409) return message('error', t('error.conflict'), ' ', h('span', { class: 'detail' }, err.detail));
+  if (err.status === 409) {
+    const stale = String(err.body.type || '').endsWith('stale-version');
+    return message('error', stale ? [t('error.stale'), ' '] : null, h('span', { class: 'detail' }, err.detail));
+  }
   const fieldList = err.errors.length
     ? h('ul', {}, err.errors.map((e) => h('li', {}, h('code', {}, e.field || '?'), ': ', e.message || '')))
     : null;

@@ -90,8 +90,10 @@ function transitionForm(c, trig) {
   const open = STAGES.slice(0, 6);
   const form = h('form', { class: 'grid-form', id: 'transition-form', 'data-trigger': trig },
     h('h3', {}, label('trigger', trig)),
+    // escalate and de_escalate can reach several stages: the user picks one, the server decides if it is allowed.
     MULTI_TARGET.includes(trig) ? field(t('transition.target'),
-      select('target', [['', t('transition.auto')], ...open.filter((s) => s !== c.stage).map((s) => [s, label('stage', s)])], ''))
+      select('target', [['', t('transition.choose')], ...open.filter((s) => s !== c.stage).map((s) => [s, label('stage', s)])], '',
+        { required: true }))
       : null,
     field(t('transition.reason'), h('textarea', { name: 'reason', rows: 3, maxlength: 2000 })),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('transition.submit')),
