@@ -10,9 +10,13 @@ captured only when the server has the cases API (GET /api/v1/cases is not 404).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -21,6 +25,65 @@ from collections_svc.ui.demo_server import DEMO_PASSWORD, running_server, seeded
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = {"zh-CN": "zh", "en": "en"}
+
+
+class Api:
+    """Bearer-token client of the public API, to give the demo some case work to show."""
+
+    def __init__(self, base: str, username: str):
+        self.base = base
+        tok = self.call(
+            "POST", "/api/v1/auth/token", {"username": username, "password": DEMO_PASSWORD}, auth=False
+        )
+        self.auth = {"Authorization": f"Bearer {tok['access_token']}"}
+
+    def call(self, method: str, path: str, body=None, auth: bool = True):
+        req = urllib.request.Request(  # noqa: S310 - our local server
+            self.base + path,
+            data=json.dumps(body).encode() if body is not None else None,
+            method=method,
+            headers={"Content-Type": "application/json", **(self.auth if auth else {})},
+        )
+        with urllib.request.urlopen(req, timeout=20) as r:  # noqa: S310 - our local server
+            return json.loads(r.read() or b"null")
+
+
+def prepare_cases(base: str) -> None:
+    """When the book has no case the collector can see, open a few (supervisor) and work one (collector)."""
+    collector = Api(base, "collector")
+    try:
+        rows = collector.call("GET", "/api/v1/cases?size=1")["items"]
+    except urllib.error.HTTPError:
+        return
+    if rows:
+        return
+    supervisor = Api(base, "supervisor")
+    me = collector.call("GET", "/api/v1/auth/me")
+    loans = supervisor.call("GET", "/api/v1/loans?dpd_min=1&size=6")["items"]
+    ids = [supervisor.call("POST", "/api/v1/cases", {"loan_id": loan["id"]})["id"] for loan in loans]
+    supervisor.call(
+        "POST", "/api/v1/cases/assignments", {"case_ids": ids, "assignee_id": me["id"], "team": me["team"]}
+    )
+    case = collector.call("GET", f"/api/v1/cases/{ids[0]}")
+    contacts = collector.call("GET", f"/api/v1/borrowers/{case['borrower_id']}")["contacts"]
+    soon = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+    collector.call(
+        "POST",
+        f"/api/v1/cases/{ids[0]}/contacts",
+        {
+            "channel": "phone",
+            "outcome": "promised",
+            "contact_id": contacts[0]["id"],
+            "note": "财务负责人确认资金已到位，承诺下周付款。",
+            "next_action_on": soon,
+            "promise": {"amount": "100000.00", "due_on": soon, "grace_days": 3},
+        },
+    )
+    collector.call(
+        "POST",
+        f"/api/v1/cases/{ids[0]}/visits",
+        {"scheduled_on": soon, "address": contacts[0].get("address") or "工业园区1号"},
+    )
 
 
 def login(page, base: str, user: str, locale: str) -> None:
@@ -51,6 +114,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = seeded_sqlite(Path(tmp) / "shots.db", borrowers=args.borrowers)
         with running_server(url) as base, sync_playwright() as pw:
+            prepare_cases(base)
             browser = pw.chromium.launch(
                 executable_path=chromium,
                 headless=True,
