@@ -401,12 +401,15 @@ def test_stale_version_is_explained(fake_cases, login, page, ui_server):
     )
 
 
-def test_lifecycle_lists_the_transitions(fake_cases, login, page):
+def test_lifecycle_shows_the_machine_as_a_matrix(fake_cases, login, page):
     login("collector", "zh-CN")
     page.locator("nav a[data-nav=lifecycle]").click()
     expect(page.locator("#mermaid-src")).to_contain_text("stateDiagram-v2")
-    table = page.locator("table")
-    expect(table.locator("tbody tr")).to_have_count(7)
-    expect(table.locator("tbody tr").nth(1)).to_contain_text("已分类")
-    expect(table.locator("tbody tr").nth(1)).to_contain_text("升级")
-    expect(table.locator("tbody tr").nth(1)).to_contain_text("电话提醒")
+    matrix = page.locator("#lifecycle-matrix")
+    expect(matrix.locator("tr[data-from=classified] th")).to_have_text("已分类")
+    expect(matrix.locator("tr[data-from=classified] td[data-to=phone_reminder]")).to_have_text("升级")
+    expect(matrix.locator("tr[data-from=classified] td[data-to=letter]")).to_have_text("")
+    expect(matrix.locator("tr[data-from=restructuring] td[data-to=restructured]")).to_have_text(
+        "重组 [needs approval]"
+    )
+    expect(matrix.locator("tbody tr")).to_have_count(6)  # every stage a case can leave, plus the start

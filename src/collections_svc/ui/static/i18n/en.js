@@ -92,8 +92,7 @@ export default {
   'promise.amount': 'Amount (CNY)', 'promise.dueOn': 'Pay by', 'promise.grace': 'Grace days',
 
     
-  'life.title': 'Case lifecycle', 'life.transitions': 'Stage changes', 'life.from': 'From', 'life.to': 'To',
-  'life.action': 'Action', 'life.startEnd': 'start / end', 'life.source': 'Diagram source (Mermaid)',
+  'life.title': 'Case lifecycle', 'life.transitions': 'Stage changes',   'life.startEnd': 'start / end', 'life.source': 'Diagram source (Mermaid)',
   'life.sourceHint': 'Paste this text into any Mermaid viewer to draw the diagram.',
   'life.api': 'The case lifecycle',
 
@@ -193,4 +192,8 @@ export default {
   'queue.status.all': 'All',
   'queue.mine': 'Assigned',
   'case.contract': 'Contract',
+  'life.fromTo': 'From ↓ / to →',
+  'life.matrixCaption': 'Stage changes: each row is where a case is, each column where an action takes it',
+  'life.matrixHint': 'Read across: from the stage in the row, the actions in a cell move the case to the stage of the column. Notes in brackets say what the action needs.',
+  'trigger.open_case': 'Open case',
 };

@@ -92,8 +92,7 @@ export default {
   'promise.amount': '金额（人民币）', 'promise.dueOn': '承诺还款日', 'promise.grace': '宽限天数',
 
     
-  'life.title': '案件流程', 'life.transitions': '阶段变更', 'life.from': '从', 'life.to': '到',
-  'life.action': '操作', 'life.startEnd': '开始 / 结束', 'life.source': '流程图源码（Mermaid）',
+  'life.title': '案件流程', 'life.transitions': '阶段变更',   'life.startEnd': '开始 / 结束', 'life.source': '流程图源码（Mermaid）',
   'life.sourceHint': '将此文本粘贴到任意 Mermaid 查看器即可绘制流程图。',
   'life.api': '案件流程',
 
@@ -193,4 +192,8 @@ export default {
   'queue.status.all': '全部',
   'queue.mine': '范围',
   'case.contract': '合同号',
+  'life.fromTo': '从 ↓ / 到 →',
+  'life.matrixCaption': '阶段变更：行为案件当前阶段，列为操作后到达的阶段',
+  'life.matrixHint': '横向阅读：案件处于行所示阶段时，单元格中的操作会将其转到列所示阶段。方括号内为操作的前提条件。',
+  'trigger.open_case': '立案',
 };
