@@ -24,10 +24,13 @@ function triggerText(what) {
 /** The state machine as a from × to matrix: each cell lists the actions that move a case that way. */
 function matrix(list, stages) {
   const name = (s) => (s === START ? t('life.startEnd') : label('stage', s));
+  // Rows: where a case can be (and the start); columns: where an action can take it. Final stages have
+  // no row; their only edge is to the end marker.
+  const moves = list.filter((e) => e.to !== START);
   const from = [START, ...stages];
-  const to = [...stages, START];
+  const to = stages.filter((s) => moves.some((e) => e.to === s));
   const cell = new Map();
-  for (const e of list) {
+  for (const e of moves) {
     const key = `${e.from}|${e.to}`;
     if (!cell.has(key)) cell.set(key, []);
     cell.get(key).push(e.what);
