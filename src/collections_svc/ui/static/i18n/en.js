@@ -92,7 +92,7 @@ export default {
   'promise.amount': 'Amount (CNY)', 'promise.dueOn': 'Pay by', 'promise.grace': 'Grace days',
 
     
-  'life.title': 'Case lifecycle', 'life.transitions': 'Stage changes',   'life.startEnd': 'start / end', 'life.source': 'Diagram source (Mermaid)',
+  'life.title': 'Case lifecycle', 'life.transitions': 'Stage changes',   'life.start': '(new case)', 'life.source': 'Diagram source (Mermaid)',
   'life.sourceHint': 'Paste this text into any Mermaid viewer to draw the diagram.',
   'life.api': 'The case lifecycle',
 

@@ -92,7 +92,7 @@ export default {
   'promise.amount': '金额（人民币）', 'promise.dueOn': '承诺还款日', 'promise.grace': '宽限天数',
 
     
-  'life.title': '案件流程', 'life.transitions': '阶段变更',   'life.startEnd': '开始 / 结束', 'life.source': '流程图源码（Mermaid）',
+  'life.title': '案件流程', 'life.transitions': '阶段变更',   'life.start': '（新案件）', 'life.source': '流程图源码（Mermaid）',
   'life.sourceHint': '将此文本粘贴到任意 Mermaid 查看器即可绘制流程图。',
   'life.api': '案件流程',
 

@@ -23,7 +23,7 @@ function triggerText(what) {
 
 /** The state machine as a from × to matrix: each cell lists the actions that move a case that way. */
 function matrix(list, stages) {
-  const name = (s) => (s === START ? t('life.startEnd') : label('stage', s));
+  const name = (s) => (s === START ? t('life.start') : label('stage', s));
   // Rows: where a case can be (and the start); columns: where an action can take it. Final stages have
   // no row; their only edge is to the end marker.
   const moves = list.filter((e) => e.to !== START);
