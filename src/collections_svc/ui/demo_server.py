@@ -101,7 +101,3 @@ def running_server(db_url: str, *, port: int | None = None, timeout: float = 30.
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def today() -> dt.date:
-    return business_date(SystemClock().now(), Settings().bank.timezone)
