@@ -3,6 +3,7 @@ import { api, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
 import { LOCALES, getLocale, label, setLocale, t } from './i18n.js';
 import { renderAdmin } from './pages/admin.js';
+import { renderApprovals } from './pages/approvals.js';
 import { renderBorrower, renderBorrowers } from './pages/borrowers.js';
 import { renderCase } from './pages/case.js';
 import { renderDashboard } from './pages/dashboard.js';
@@ -19,6 +20,7 @@ const READERS = [...STAFF, 'auditor'];
 const NAV = [
   { path: '/dashboard', key: 'nav.dashboard', roles: READERS },
   { path: '/queue', key: 'nav.queue', roles: ['collector', 'supervisor', 'admin'] },
+  { path: '/approvals', key: 'nav.approvals', roles: ['supervisor', 'admin'] },
   { path: '/borrowers', key: 'nav.borrowers', roles: READERS },
   { path: '/lifecycle', key: 'nav.lifecycle', roles: READERS },
   { path: '/admin', key: 'nav.admin', roles: ['admin'] },
@@ -31,6 +33,7 @@ const ROUTES = [
   [/^\/borrowers\/(\d+)$/, renderBorrower, READERS],
   [/^\/loans\/(\d+)$/, renderLoan, READERS],
   [/^\/cases\/(\d+)$/, renderCase, READERS],
+  [/^\/approvals(?:\/(\d+))?$/, renderApprovals, ['supervisor', 'admin', 'auditor']],
   [/^\/lifecycle$/, renderLifecycle, READERS],
   [/^\/admin$/, renderAdmin, ['admin']],
 ];
