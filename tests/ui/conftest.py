@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from collections_svc.ui.demo_server import DEMO_PASSWORD, running_server, seeded_sqlite
 
+NO_CASES_API = "GET /api/v1/cases returns 404: the cases API is not on this branch yet"
 CHROMIUM = os.environ.get("COLLECTIONS_CHROMIUM", "/usr/bin/chromium")
 # Generous waits: the suite shares the machine with other work; a slow page is not a wrong page.
 expect.set_options(timeout=15_000)
@@ -116,3 +117,21 @@ def login(page, ui_server):
         page.locator("[data-testid=who]").wait_for()
         return page
     return do
+
+
+@pytest.fixture(scope="session")
+def case_id(cases_available, api_as) -> int:
+    """An open case the collector can see: from the seed's sweep, or opened and assigned by a supervisor."""
+    if not cases_available:
+        pytest.skip(NO_CASES_API)
+    data = api_as("collector").get("/api/v1/cases?size=20")
+    rows = data["items"] if isinstance(data, dict) else data
+    if rows:
+        return rows[0]["id"]
+    supervisor = api_as("supervisor")
+    loan = supervisor.get("/api/v1/loans?dpd_min=31&size=1")["items"][0]
+    case = supervisor.post("/api/v1/cases", {"loan_id": loan["id"]})
+    me = api_as("collector").get("/api/v1/auth/me")
+    supervisor.post("/api/v1/cases/assignments", {"case_ids": [case["id"]], "assignee_id": me["id"],
+                                                  "team": me["team"]})
+    return case["id"]

@@ -11,26 +11,9 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
+from tests.ui.conftest import NO_CASES_API
+
 pytestmark = pytest.mark.browser
-NO_CASES_API = "GET /api/v1/cases returns 404: the cases API is not on this branch yet"
-
-
-@pytest.fixture(scope="session")
-def case_id(cases_available, api_as) -> int:
-    """An open case the collector can see: from the seed's sweep, or opened and assigned by a supervisor."""
-    if not cases_available:
-        pytest.skip(NO_CASES_API)
-    data = api_as("collector").get("/api/v1/cases?size=20")
-    rows = data["items"] if isinstance(data, dict) else data
-    if rows:
-        return rows[0]["id"]
-    supervisor = api_as("supervisor")
-    loan = supervisor.get("/api/v1/loans?dpd_min=31&size=1")["items"][0]
-    case = supervisor.post("/api/v1/cases", {"loan_id": loan["id"]})
-    me = api_as("collector").get("/api/v1/auth/me")
-    supervisor.post("/api/v1/cases/assignments", {"case_ids": [case["id"]], "assignee_id": me["id"],
-                                                  "team": me["team"]})
-    return case["id"]
 
 
 @pytest.fixture

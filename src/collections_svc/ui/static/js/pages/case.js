@@ -5,6 +5,7 @@ import { errorBox, loadAll, message, onSubmit, pageTitle, section } from '../ui.
 import { contactsTable } from './borrowers.js';
 import { loanFacts, scheduleTable } from './loan.js';
 import { STAGES } from './queue.js';
+import { restructuringForm } from './restructuring.js';
 
 const CHANNELS = ['phone', 'sms', 'email', 'letter', 'visit'];
 const OUTCOMES = ['reached', 'promised', 'no_answer', 'left_message', 'refused', 'disputed', 'paid_claimed',
@@ -68,6 +69,7 @@ export async function renderCase(view, { params }) {
     : errorBox(timelineRes.error, { what: t('case.timelineApi') })));
   if (promisesRes.ok) view.append(section(t('promise.title'), promisesTable(items(promisesRes.data))));
   view.append(section(t('hold.title'), holdsBlock(c)));
+  if (c.is_open !== false) view.append(section(t('rst.title'), restructuringForm(c, () => setTimeout(reload, 800))));
   view.append(section(t('case.loan'), loan ? [loanFacts(loan), link(`/loans/${Number(loan.id)}`, t('case.openLoan'))]
     : errorBox(loanRes.error)));
   view.append(section(t('schedule.title'), loan ? scheduleTable(loan) : message('info', t('case.noSchedule'))));
