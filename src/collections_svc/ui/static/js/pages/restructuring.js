@@ -31,8 +31,10 @@ function plan(p) {
 
 /** Restructuring proposal on a case: terms, a preview with the new schedule beside the old, then propose. */
 export function restructuringForm(c, onDone) {
-  const inOneMonth = new Date(Date.now() + 31 * 86400000).toISOString().slice(0, 10);
-  const today = new Date().toISOString().slice(0, 10);
+  // Business dates in the bank's time zone (Asia/Shanghai), as the server counts them.
+  const bankDate = (ms) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(ms));
+  const today = bankDate(Date.now());
+  const inOneMonth = bankDate(Date.now() + 31 * 86400000);
   const out = h('div', { 'aria-live': 'polite' });
   const form = h('form', { class: 'grid-form', id: 'restructuring-form' },
     field(t('rst.reason'), select('reason_code', REASONS.map((r) => [r, label('rstReason', r)]), 'overdue')),
