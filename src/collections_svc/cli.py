@@ -222,11 +222,21 @@ def demo(host: str = "127.0.0.1", port: int = 8000, borrowers: int = 300, reset:
             engine.run_dpd(s, today, settings.dpd)
         console.print(f"Seeded {counts['borrowers']} borrowers, {counts['loans']} loans, "
                       f"{counts['payments']} payments as of {today}.")
+        # Tonight's close-of-business run, so the queue has cases and the outbox has notices.
+        from collections_svc.sweep.service import run_sweep_job
+        report = run_sweep_job(factory, today, settings)
+        console.print(f"Sweep for {today}: {report.counts.get('cases_opened', 0)} cases opened, "
+                      f"{report.counts.get('cases_escalated', 0)} escalated, "
+                      f"{report.counts.get('notices_queued', 0)} notices queued.")
         console.print(f"Demo users: admin, supervisor, supervisor2, collector, collector2, risk, auditor; "
                       f"password: [bold]{password}[/] (shown once)")
     else:
         console.print("Demo database already seeded; use --reset to start over.")
     if serve_after:
+        # Single-machine demo: the scheduler (sweep, notice dispatch to the console channel, promise and
+        # review checks) runs in this process; production runs `collections-svc scheduler` on its own.
+        from collections_svc.scheduler.runner import start_in_background
+        start_in_background(settings)
         console.print(f"Serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
         serve(host=host, port=port, workers=1)
 

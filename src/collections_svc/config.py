@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from collections_svc.monitoring.settings import ClassificationSettings, MonitoringSettings
 from collections_svc.sweep.settings import SchedulerSettings, StrategySettings, SweepSettings
 
-PLACEHOLDER_SECRET = "change-me-in-production"
+PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - the value production refuses
 
 
 class DatabaseSettings(BaseModel):

@@ -6,6 +6,7 @@ House rule: the edge owns the transaction. A request's session (``get_session``)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,10 +126,8 @@ def _sqlite_proper_transactions(engine: Engine) -> None:
         # 64 MB page cache make them 2-3x faster than the 2 MB default cache (see bench/README.md).
         cur.execute("PRAGMA cache_size=-65536")
         cur.execute("PRAGMA mmap_size=268435456")
-        try:
+        with contextlib.suppress(Exception):  # in-memory databases cannot use WAL
             cur.execute("PRAGMA journal_mode=WAL")
-        except Exception:  # noqa: S110 - in-memory databases cannot use WAL
-            pass
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -18,7 +18,14 @@ from collections_svc.auth.service import create_user
 from collections_svc.config import Settings
 from collections_svc.loans import allocation
 from collections_svc.loans.models import (
-    Borrower, Contact, ContactRole, Installment, Loan, Payment, PaymentAllocation, Product,
+    Borrower,
+    Contact,
+    ContactRole,
+    Installment,
+    Loan,
+    Payment,
+    PaymentAllocation,
+    Product,
 )
 from collections_svc.loans.validators import USCC_ALPHABET, uscc_check_char
 
@@ -34,7 +41,8 @@ INDUSTRIES = [("制造业", "机械制造"), ("制造业", "电子科技"), ("�
               ("交通运输业", "物流"), ("信息技术", "信息技术"), ("房地产业", "置业"), ("农业", "农业发展"),
               ("化工", "化工"), ("纺织业", "纺织")]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "建华", "国强"]
+GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超",
+         "秀英", "建华", "国强"]
 PRODUCTS = [Product.working_capital] * 5 + [Product.fixed_asset] * 2 + [Product.trade_finance] * 2 + [
     Product.project_finance]
 # Target DPD spread: most loans current, some in every bucket (M1..M7+).
@@ -93,6 +101,11 @@ def seed_users(session: Session, password: str) -> None:
     for username, name, role, team, limit in users:
         create_user(session, username=username, password=password, role=role, display_name=name, team=team,
                     approval_limit=limit)
+    # New cases go to the team of their region, then to its least-loaded collector.
+    from collections_svc.auth.service import SYSTEM
+    from collections_svc.cases.service import add_rule
+    add_rule(session, SYSTEM, priority=10, region="华南", team="华南一组")
+    add_rule(session, SYSTEM, priority=100, team="华东一组")
 
 
 def seed_portfolio(session: Session, settings: Settings, today: dt.date, borrowers: int = 300, seed: int = 7,
@@ -119,11 +132,13 @@ def seed_portfolio(session: Session, settings: Settings, today: dt.date, borrowe
         session.add_all([
             Contact(borrower_id=b.id, role=ContactRole.legal_representative, name=legal, phone=make_mobile(rng),
                     address=f"{city}市{rng.choice(['高新区', '经济开发区', '工业园区'])}{rng.randrange(1, 300)}号"),
-            Contact(borrower_id=b.id, role=ContactRole.finance, name=rng.choice(SURNAMES) + rng.choice(GIVEN) + "（财务）",
+            Contact(borrower_id=b.id, role=ContactRole.finance,
+                    name=rng.choice(SURNAMES) + rng.choice(GIVEN) + "（财务）",
                     phone=make_mobile(rng), email=f"finance{n}@example.cn"),
         ])
         if rng.random() < 0.4:
-            session.add(Contact(borrower_id=b.id, role=ContactRole.guarantor, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+            session.add(Contact(borrower_id=b.id, role=ContactRole.guarantor,
+                                name=rng.choice(SURNAMES) + rng.choice(GIVEN),
                                 phone=make_mobile(rng)))
         for k in range(rng.choice([1, 1, 1, 2, 2, 3])):
             _seed_loan(session, rng, b, n, k, today, order, counts)

@@ -9,7 +9,8 @@ import sys
 
 from collections_svc.common.context import actor_var, request_id_var
 
-_PHONE = re.compile(r"\+?\d[\d\- ]{7,}\d")
+# E.164 numbers and bare CN mobiles; dates and times must stay readable.
+_PHONE = re.compile(r"\+\d{8,15}\b|\b1[3-9]\d{9}\b")
 
 
 def _mask(text: str) -> str:
@@ -40,3 +41,5 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # APScheduler logs each run of each job at INFO (the leader-lock check runs every few seconds).
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)

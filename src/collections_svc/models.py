@@ -8,9 +8,9 @@ from collections_svc.loans import models as _loans  # noqa: F401
 metadata = Base.metadata
 from collections_svc.approvals import models as _approvals  # noqa: F401,E402
 from collections_svc.cases import models as _cases  # noqa: F401,E402
-from collections_svc.monitoring import models as _monitoring  # noqa: F401,E402
 from collections_svc.legal import models as _legal  # noqa: F401,E402
+from collections_svc.monitoring import models as _monitoring  # noqa: F401,E402
+from collections_svc.notices import models as _notices  # noqa: F401,E402
 from collections_svc.restructuring import models as _restructuring  # noqa: F401,E402
 from collections_svc.strategy import models as _strategy  # noqa: F401,E402
 from collections_svc.sweep import models as _sweep  # noqa: F401,E402
-from collections_svc.notices import models as _notices  # noqa: F401,E402

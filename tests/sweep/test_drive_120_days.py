@@ -138,9 +138,8 @@ def test_120_business_days_of_sweeps(session, settings):
 def test_broken_promise_at_60_days_is_matched_by_the_negotiation_rule(session, settings):
     from decimal import Decimal
 
-    from collections_svc.cases.schemas import PromiseIn
-
     from collections_svc.cases import service as cases_service
+    from collections_svc.cases.schemas import PromiseIn
     loan = make_loan(session, schedule=[("2026-03-01", "100000.00", "500.00"),
                                         ("2026-12-01", "100000.00", "500.00")])
     ext = loan.external_id

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 
 from collections_svc.auth.service import SYSTEM
 from collections_svc.cases.models import Case, CaseEvent
+from collections_svc.loans.models import Loan
 from collections_svc.sweep import hooks
 from collections_svc.sweep.models import SweepRun
 from collections_svc.sweep.service import Partition, run_pending, run_sweep
@@ -191,3 +192,26 @@ def test_actor_and_audit_of_a_run(session, settings, book):
     session.commit()
     row = session.execute(text("SELECT actor, after FROM audit_event WHERE action = 'sweep.run'")).one()
     assert row[0] == "system"
+
+
+def test_strategy_tasks_and_proposal_hints_reach_the_collector_and_supervisor(session, settings, book):
+    """DPD 1: a call task for today. DPD > 90: a visit task and a legal-referral hint for a supervisor."""
+    run_sweep(session, D("2026-03-02"), settings)
+    session.commit()
+    phone = session.scalar(select(Case).where(Case.stage == "phone_reminder"))
+    tasks = session.scalars(select(CaseEvent).where(CaseEvent.case_id == phone.id, CaseEvent.kind == "task")).all()
+    assert [t.data["task"] for t in tasks] == ["call"]
+    assert phone.next_action_on == D("2026-03-02")  # back at the top of the queue today
+
+    run_sweep(session, D("2026-05-04"), settings)  # 'later' is 92 days past due
+    session.commit()
+    later = session.scalar(select(Case).join(Loan, Loan.id == Case.loan_id).where(Loan.external_id == book["later"]))
+    kinds = [(e.kind, (e.data or {}).get("task") or (e.data or {}).get("proposal"))
+             for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == later.id,
+                                                              CaseEvent.kind.in_(("task", "suggestion"))))]
+    assert ("task", "visit") in kinds and ("suggestion", "legal_referral") in kinds
+    # A rerun of the same night adds no second task or hint.
+    before = len(kinds)
+    run_sweep(session, D("2026-05-04"), settings)
+    assert session.scalar(select(func.count()).select_from(CaseEvent).where(
+        CaseEvent.case_id == later.id, CaseEvent.kind.in_(("task", "suggestion")))) == before

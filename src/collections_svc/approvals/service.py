@@ -519,3 +519,14 @@ def _de_escalate(
 
 
 register_kind(KindHandler("de_escalation", "de-escalation", on_approve=_de_escalate))
+
+
+def suggest(session: Session, case: Case, kind: str, *, business_date: dt.date, actor: Actor,
+            trigger_key: str, reason: str) -> object | None:
+    """The strategy's hint that a supervisor should consider a proposal (restructuring, legal referral).
+
+    Only a person can make the proposal, with its terms; this puts the hint on the case timeline (once per
+    night and kind) so the supervisor sees why the case reached this point.
+    """
+    return cases_service.add_case_note(session, case, "suggestion", trigger_key, business_date=business_date,
+                                    actor=actor, data={"proposal": kind}, reason=reason)

@@ -12,7 +12,13 @@ from collections_svc.auth import service
 from collections_svc.auth.deps import CSRF_COOKIE, SESSION_COOKIE, DbSession, allow
 from collections_svc.auth.models import Role, User
 from collections_svc.auth.schemas import (
-    ApiTokenCreate, Credentials, SessionOut, TokenOut, UserCreate, UserOut, UserUpdate,
+    ApiTokenCreate,
+    Credentials,
+    SessionOut,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserUpdate,
 )
 from collections_svc.errors import NotFound, StaleVersion, Unauthenticated, problem
 

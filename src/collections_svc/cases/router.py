@@ -70,7 +70,7 @@ from collections_svc.cases.schemas import (
     VisitReportIn,
 )
 from collections_svc.common.clock import business_date
-from collections_svc.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from collections_svc.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from collections_svc.loans.models import Borrower, Loan
 from collections_svc.states.diagram import render_mermaid
 

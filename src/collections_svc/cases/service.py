@@ -1022,3 +1022,33 @@ def on_payment(session: Session, loan: Loan, business_date: dt.date, actor: Acto
         return case
     refresh_priorities(session, case_ids=[case.id])
     return None
+
+
+def add_case_note(session: Session, case: Case, kind: str, key: str, *, business_date: dt.date, actor: Actor,
+               data: dict[str, Any], reason: str | None = None) -> CaseEvent | None:
+    """Add one non-stage case event, once per (case, kind, key): a repeat of the same night adds nothing."""
+    key = key[:32]
+    prior = session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind == kind, CaseEvent.trigger == key)).all()
+    if any(e.data == data for e in prior):
+        return None
+    ev = CaseEvent(case_id=case.id, kind=kind, trigger=key, actor=actor.username, reason=reason,
+                   business_date=business_date, data=data)
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+def create_task(session: Session, case: Case, kind: str, *, due_on: dt.date, actor: Actor = SYSTEM,
+                trigger_key: str) -> CaseEvent | None:
+    """A to-do the strategy gives the case's collector (``call``, ``visit``).
+
+    It shows on the timeline and brings the case back to the top of the queue on ``due_on`` (the
+    collector's next-action date is never pushed later by a task).
+    """
+    ev = add_case_note(session, case, "task", trigger_key, business_date=due_on, actor=actor,
+                    data={"task": kind, "due_on": due_on.isoformat()})
+    if ev is not None and (case.next_action_on is None or case.next_action_on > due_on):
+        case.next_action_on = due_on
+        session.flush()
+    return ev

@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - the SQL below is composed only from integers and bucket codes from settings
 """The DPD engine: days past due, overdue amounts and buckets for the whole book in one set-based pass.
 
 DPD as of D = D - due date of the oldest installment that was unpaid (beyond materiality) at the end of
@@ -104,7 +105,8 @@ def run_dpd(session: Session, as_of: dt.date, settings: DpdSettings,
             UNION ALL
             SELECT l.id, l.maturity_on, l.principal - l.scheduled_principal, l.principal - l.scheduled_principal
             FROM loan l
-            WHERE l.maturity_on < :as_of AND l.principal > l.scheduled_principal AND l.status <> 'written_off'{loan_filter}
+            WHERE l.maturity_on < :as_of AND l.principal > l.scheduled_principal
+              AND l.status <> 'written_off'{loan_filter}
         ) x
         JOIN loan lo ON lo.id = x.loan_id AND lo.status <> 'written_off'
         WHERE x.unpaid > :abs AND x.unpaid > :rel * x.total

@@ -12,12 +12,22 @@ from collections_svc.auth.models import Role, User
 from collections_svc.auth.service import actor_of
 from collections_svc.common.clock import business_date
 from collections_svc.common.pagination import Page, paginate
-from collections_svc.errors import NotFound, StaleVersion
+from collections_svc.errors import NotFound, StaleVersion, ValidationFailed
 from collections_svc.loans import dpd, service
 from collections_svc.loans.models import Borrower, Contact, Loan, LoanStatus, Payment
 from collections_svc.loans.schemas import (
-    BorrowerDetail, BorrowerOut, BorrowerUpdate, BucketLineOut, ContactIn, ContactOut, ContactUpdate, DpdRunOut,
-    LoanDetail, LoanOut, PaymentIn, PaymentOut,
+    BorrowerDetail,
+    BorrowerOut,
+    BorrowerUpdate,
+    BucketLineOut,
+    ContactIn,
+    ContactOut,
+    ContactUpdate,
+    DpdRunOut,
+    LoanDetail,
+    LoanOut,
+    PaymentIn,
+    PaymentOut,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["loan book"])
@@ -71,6 +81,9 @@ def add_contact(borrower_id: int, body: ContactIn, session: DbSession, user: Edi
     b = service.get_borrower(session, borrower_id)
     body = body.model_copy(update={"borrower_external_id": b.external_id})
     st = service.upsert_contacts(session, [(1, body)], actor_of(user))
+    if st.errors:
+        raise ValidationFailed(st.errors[0]["message"],
+                               errors=[{"field": e["column"], "message": e["message"]} for e in st.errors])
     return session.scalar(select(Contact).where(Contact.borrower_id == b.id, Contact.role == body.role,
                                                 Contact.name == body.name))
 
@@ -121,7 +134,8 @@ def get_loan(loan_id: int, session: DbSession, _: Reader):
 @router.get("/loans/{loan_id}/payments", response_model=list[PaymentOut], summary="Payments of a loan")
 def loan_payments(loan_id: int, session: DbSession, _: Reader):
     service.get_loan(session, loan_id)
-    return session.scalars(select(Payment).where(Payment.loan_id == loan_id).order_by(Payment.paid_on, Payment.id)).all()
+    stmt = select(Payment).where(Payment.loan_id == loan_id).order_by(Payment.paid_on, Payment.id)
+    return session.scalars(stmt).all()
 
 
 @router.post("/payments", response_model=PaymentOut, status_code=201,

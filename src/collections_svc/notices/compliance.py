@@ -21,9 +21,9 @@ import holidays
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from collections_svc.config import NoticeSettings, Settings
 from collections_svc.cases.models import Case, is_on_hold
 from collections_svc.common.clock import business_date
+from collections_svc.config import NoticeSettings, Settings
 from collections_svc.loans.models import Borrower, Contact
 from collections_svc.notices.models import Notice, NoticeAttempt
 

@@ -35,9 +35,9 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from collections_svc.approvals import service as approvals_service
 from collections_svc.audit.service import record
 from collections_svc.auth.service import SYSTEM, Actor
-from collections_svc.approvals import service as approvals_service
 from collections_svc.cases import service as cases_service
 from collections_svc.cases.models import Case
 from collections_svc.config import Settings
