@@ -69,7 +69,7 @@ from collections_svc.cases.schemas import (
     VisitOut,
     VisitReportIn,
 )
-from collections_svc.common.clock import business_date
+from collections_svc.common.clock import request_business_date as _today
 from collections_svc.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from collections_svc.loans.models import Borrower, Loan
 from collections_svc.states.diagram import render_mermaid
@@ -110,11 +110,6 @@ SORT_COLUMNS = {
     "broken_promises": Case.broken_promises,
     "id": Case.id,
 }
-
-
-def _today(request: Request) -> dt.date:
-    st = request.app.state
-    return business_date(st.clock.now(), st.settings.bank.timezone)
 
 
 def _detail(session: Session, case: Case, actor: Actor, today: dt.date) -> CaseDetail:

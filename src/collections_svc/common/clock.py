@@ -31,3 +31,9 @@ class FixedClock:
 
 def business_date(now: dt.datetime, bank_timezone: str) -> dt.date:
     return now.astimezone(ZoneInfo(bank_timezone)).date()
+
+
+def request_business_date(request) -> dt.date:
+    """Today's business date for an API request (the app's clock in the bank's timezone)."""
+    st = request.app.state
+    return business_date(st.clock.now(), st.settings.bank.timezone)

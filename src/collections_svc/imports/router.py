@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from collections_svc.auth.deps import DbSession, allow
 from collections_svc.auth.models import Role, User
 from collections_svc.auth.service import actor_of
-from collections_svc.common.clock import business_date
+from collections_svc.common.clock import request_business_date as _today
 from collections_svc.errors import ValidationFailed
 from collections_svc.imports import service
 
@@ -27,11 +27,6 @@ class ImportOut(BaseModel):
 
 class RowsIn(BaseModel):
     rows: list[dict[str, Any]] = Field(max_length=50_000)
-
-
-def _today(request: Request):
-    st = request.app.state
-    return business_date(st.clock.now(), st.settings.bank.timezone)
 
 
 @router.post("/{kind}/csv", response_model=ImportOut, summary="Import a UTF-8 CSV file (all or nothing)")

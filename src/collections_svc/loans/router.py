@@ -10,7 +10,7 @@ from collections_svc.audit.service import record
 from collections_svc.auth.deps import READERS, DbSession, allow
 from collections_svc.auth.models import Role, User
 from collections_svc.auth.service import actor_of
-from collections_svc.common.clock import business_date
+from collections_svc.common.clock import request_business_date as _today
 from collections_svc.common.pagination import Page, paginate
 from collections_svc.errors import NotFound, StaleVersion, ValidationFailed
 from collections_svc.loans import dpd, service
@@ -34,11 +34,6 @@ router = APIRouter(prefix="/api/v1", tags=["loan book"])
 Reader = Annotated[User, Depends(allow(*READERS, Role.integration))]
 Editor = Annotated[User, Depends(allow(Role.admin, Role.supervisor, Role.collector, Role.integration))]
 PaymentWriter = Annotated[User, Depends(allow(Role.admin, Role.integration))]
-
-
-def _today(request: Request) -> dt.date:
-    st = request.app.state
-    return business_date(st.clock.now(), st.settings.bank.timezone)
 
 
 @router.get("/borrowers", response_model=Page[BorrowerOut], summary="Search borrowers")

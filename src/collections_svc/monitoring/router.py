@@ -14,7 +14,7 @@ from collections_svc.audit.service import record
 from collections_svc.auth.deps import READERS, DbSession, allow
 from collections_svc.auth.models import Role, User
 from collections_svc.auth.service import actor_of
-from collections_svc.common.clock import business_date
+from collections_svc.common.clock import request_business_date as _today
 from collections_svc.errors import NotFound, ValidationFailed
 from collections_svc.loans.dpd import run_dpd
 from collections_svc.loans.models import Borrower, Loan
@@ -76,11 +76,6 @@ STATEMENT_LAYOUT = (
     "The import is all-or-nothing: any bad row rejects the file with row-level errors.\n"
     "A row for a period that already exists corrects it. Ratios and warnings are evaluated for every row.\n"
 )
-
-
-def _today(request: Request) -> dt.date:
-    st = request.app.state
-    return business_date(st.clock.now(), st.settings.bank.timezone)
 
 
 def _statement_out(session, s: FinancialStatement) -> StatementOut:

@@ -19,7 +19,7 @@ from collections_svc.auth.deps import READERS, STAFF, DbSession, allow
 from collections_svc.auth.models import Role, User
 from collections_svc.auth.service import actor_of
 from collections_svc.cases.models import Case
-from collections_svc.common.clock import business_date
+from collections_svc.common.clock import request_business_date as _today
 from collections_svc.errors import Forbidden, NotFound, ValidationFailed
 from collections_svc.loans.models import Borrower
 from collections_svc.notices import service
@@ -40,11 +40,6 @@ Reader = Annotated[User, Depends(allow(*READERS))]
 Staff = Annotated[User, Depends(allow(*STAFF))]
 Batcher = Annotated[User, Depends(allow(Role.admin, Role.supervisor))]
 PUBLIC = {"x-public": "twilio-signature"}
-
-
-def _today(request: Request) -> dt.date:
-    st = request.app.state
-    return business_date(st.clock.now(), st.settings.bank.timezone)
 
 
 def _out(n, cls=NoticeOut):
