@@ -92,3 +92,19 @@ def test_empty_book_reports_zeros(client, auth):
     text = client.get("/metrics", headers=auth("integration")).text
     assert _value(text, "collections_outbox_oldest_pending_age_seconds") == 0
     assert _value(text, "collections_sweep_last_finished_timestamp_seconds") == 0
+
+
+def test_multiprocess_mode_merges_other_workers_request_metrics(client, auth, tmp_path, monkeypatch):
+    """With PROMETHEUS_MULTIPROC_DIR set, a scrape answered by one worker includes another worker's series."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    code = ("from collections_svc.ops.metrics import REQUEST_LATENCY\n"
+            "REQUEST_LATENCY.labels('/api/v1/other-worker/{x}', 'GET', '2xx').observe(0.2)\n")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    text = client.get("/metrics", headers=auth("admin")).text
+    key = {"route": "/api/v1/other-worker/{x}", "method": "GET", "status": "2xx"}
+    assert _value(text, "collections_http_request_duration_seconds_count", key) == 1
+    assert _value(text, "collections_outbox_notices", {"status": "queued"}) == 0  # database gauges still there
