@@ -35,11 +35,16 @@ def load_settings() -> tuple[Settings | None, list[Check]]:
 
 
 def check_database(settings: Settings) -> list[Check]:
-    from sqlalchemy import text
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
 
-    from collections_svc.db import make_engine
     from collections_svc.migrate import current_is_head
-    engine = make_engine(settings.database.url)
+    # One plain connection with a connect timeout, so an unreachable host fails in seconds, not minutes.
+    args = {"connect_timeout": 10} if settings.database.url.startswith("postgresql") else {}
+    try:
+        engine = create_engine(settings.database.url, poolclass=NullPool, connect_args=args)
+    except Exception as exc:  # noqa: BLE001 - a malformed URL or a missing driver
+        return [Check("database", False, f"The database URL cannot be used: {exc}")]
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
