@@ -1,4 +1,4 @@
-"""The `collections-svc` command: serve, migrate, create-user, import, dpd, demo."""
+"""The `collections-svc` command: serve, migrate, create-user, import, dpd, demo, check-config."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ err = Console(stderr=True)
 
 
 @app.callback()
-def _settings_must_be_valid() -> None:
+def _settings_must_be_valid(ctx: typer.Context) -> None:
     # Runs before every command: a bad configuration stops here with a plain message, not a traceback.
+    if ctx.invoked_subcommand == "check-config":
+        return  # it reports settings problems itself, one line each, with the other checks
     from pydantic import ValidationError
     try:
         get_settings()
@@ -182,6 +184,22 @@ def sweep(
         raise typer.Exit(2) from None
     if rep.status == "failed":
         raise typer.Exit(1)
+
+
+@app.command("check-config")
+def check_config() -> None:
+    """Check the configuration before starting: database, migrations, Twilio, URLs, secrets, templates, strategy."""
+    from collections_svc.ops.checks import load_settings, run_checks
+    settings, checks = load_settings()
+    if settings is not None:
+        checks += run_checks(settings)
+    for c in checks:
+        typer.echo(f"{'OK     ' if c.ok else 'PROBLEM'}  {c.name}: {c.message}")
+    failed = sum(not c.ok for c in checks)
+    if failed:
+        typer.echo(f"{failed} problem(s) found; fix them before starting collections-svc.")
+        raise typer.Exit(1)
+    typer.echo("All checks passed.")
 
 
 @app.command()

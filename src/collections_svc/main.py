@@ -29,6 +29,7 @@ from collections_svc.monitoring.router import router as monitoring_router
 from collections_svc.notices.router import router as notices_router
 from collections_svc.notices.router import webhooks as twilio_webhooks
 from collections_svc.notices.templates import validate_templates
+from collections_svc.ops import metrics as ops_metrics
 from collections_svc.restructuring.router import router as restructuring_router
 from collections_svc.strategy.router import router as strategy_router
 from collections_svc.sweep.router import router as sweep_router
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     for r in ROUTERS:
         app.include_router(r)
+    ops_metrics.install(app)  # GET /metrics (admin, integration) and the request latency middleware
 
     ui_dir = Path(__file__).parent / "ui" / "static"
     if ui_dir.is_dir():

@@ -1,0 +1,1 @@
+"""Operations: the start-up configuration check and the Prometheus metrics endpoint."""
