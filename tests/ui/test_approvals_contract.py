@@ -95,14 +95,6 @@ def fake_approvals(page, api_as):
     return fake
 
 
-def test_inbox_says_so_when_the_approvals_api_is_missing(api_as, login, page):
-    if api_as("supervisor").status("/api/v1/approvals") != 404:
-        pytest.skip("the approvals API is present")
-    login("supervisor", "en")
-    page.locator("nav a[data-nav=approvals]").click()
-    expect(page.locator(".msg-info")).to_have_text(
-        "The approvals service is not available on this server yet."
-    )
 
 
 def test_only_supervisors_and_admins_get_the_inbox_link(login, page):
