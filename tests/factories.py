@@ -54,3 +54,12 @@ def pay(session: Session, settings, loan: Loan, amount: str, paid_on: str, today
     return service.record_payment(session, settings, PaymentIn(
         external_id=f"TP{n:06d}", loan_external_id=loan.external_id, paid_on=dt.date.fromisoformat(paid_on),
         amount=Decimal(amount)), SYSTEM, dt.date.fromisoformat(today or paid_on))
+
+
+def hold_case(session: Session, case_id: int, starts_on: dt.date, kind: str = "dispute") -> None:
+    """Put a case on an open-ended hold through the cases service (the sweep must then leave it alone)."""
+    from collections_svc.auth.service import SYSTEM
+    from collections_svc.cases import service
+    from collections_svc.cases.models import Case
+    service.add_hold(session, session.get(Case, case_id), kind=kind, starts_on=starts_on, ends_on=None,
+                     reason="borrower disputes the amount", actor=SYSTEM, business_date=starts_on)

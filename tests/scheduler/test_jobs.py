@@ -79,16 +79,6 @@ def test_sweep_job_with_fixed_clock_runs_the_closed_date_once(session, session_f
     assert len(session.scalars(select(SweepRun)).all()) == 4
 
 
-def test_optional_jobs_run_or_skip_cleanly(session_factory, settings):
-    """Dispatch and review checks call the other packages when present and do nothing otherwise."""
-    from collections_svc.sweep import hooks
-    dispatched = jobs.notice_dispatch_job(session_factory, settings)
-    assert (dispatched is None) == (not hooks.available("collections_svc.notices.worker", "run"))
-    reviewed = jobs.review_check_job(session_factory, settings)
-    assert (reviewed is None) == (not hooks.available("collections_svc.monitoring.reviews",
-                                                      "flag_overdue_reviews"))
-
-
 def test_sqlite_lock_file_admits_one_holder(tmp_path):
     a, b = FileLock(tmp_path / "x.lock"), FileLock(tmp_path / "x.lock")
     assert a.try_acquire() and not b.try_acquire()

@@ -1,25 +1,19 @@
 """Drive a small book through 120 business days of sweeps, one business date at a time, and check day
 by day the stage the default ladder prescribes: a loan that never pays, one that cures, one on hold,
-and a large one whose strategy skips stages. (Broken promises: see the test at the end.)
-
-Runs against the real state machine and case services when they exist on the branch, otherwise
-against the test-only stand-ins of tests/sweep/standins.py (the sweep's contract with them)."""
+and a large one whose strategy skips stages. (Broken promises: see the test at the end.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import select, text
 
 from collections_svc.auth.service import SYSTEM
 from collections_svc.cases.models import Case
 from collections_svc.loans.models import Loan
 from collections_svc.strategy import service as strategy_service
-from collections_svc.sweep import hooks
 from collections_svc.sweep.service import run_sweep
-from tests.factories import make_loan, pay
-from tests.sweep import standins
+from tests.factories import hold_case, make_loan, pay
 
 START = dt.date(2026, 3, 1)
 DAYS = 120
@@ -76,7 +70,7 @@ def test_120_business_days_of_sweeps(session, settings):
         if day == hold_from:
             held_case = session.scalar(select(Case.id).join(Loan, Loan.id == Case.loan_id)
                                        .where(Loan.external_id == ext["on_hold"]))
-            standins.hold(session, held_case, day)
+            hold_case(session, held_case, day)
             session.commit()
         rep = run_sweep(session, day, settings)
         session.commit()
@@ -119,22 +113,20 @@ def test_120_business_days_of_sweeps(session, settings):
     # one ledger row per business date
     ledger = session.execute(text("SELECT COUNT(*), COUNT(DISTINCT business_date) FROM sweep_run")).one()
     assert tuple(ledger) == (DAYS, DAYS)
-    if hooks.available("collections_svc.notices.service", "enqueue"):
-        sent = session.execute(text(
-            "SELECT l.external_id, n.template FROM notice n JOIN collection_case c ON c.id = n.case_id "
-            "JOIN loan l ON l.id = c.loan_id")).all()
-        by_loan: dict[str, list[str]] = {}
-        for loan_ext, template in sent:
-            by_loan.setdefault(loan_ext, []).append(template)
-        ladder = sorted(["first_reminder", "first_demand", "letter_sent"])
-        assert sorted(by_loan.get(ext["never_pays"], [])) == ladder       # each once, on stage entry
-        assert sorted(by_loan.get(ext["cures"], [])) == ladder
-        assert by_loan.get(ext["on_hold"]) == ["first_reminder"]           # nothing while on hold
-        assert ext["big_skips"] not in by_loan and ext["current"] not in by_loan
+    # every notice of the ladder went out once, on stage entry, and none while on hold
+    sent = session.execute(text(
+        "SELECT l.external_id, n.template FROM notice n JOIN collection_case c ON c.id = n.case_id "
+        "JOIN loan l ON l.id = c.loan_id")).all()
+    by_loan: dict[str, list[str]] = {}
+    for loan_ext, template in sent:
+        by_loan.setdefault(loan_ext, []).append(template)
+    ladder = sorted(["first_reminder", "first_demand", "letter_sent"])
+    assert sorted(by_loan.get(ext["never_pays"], [])) == ladder       # each once, on stage entry
+    assert sorted(by_loan.get(ext["cures"], [])) == ladder
+    assert by_loan.get(ext["on_hold"]) == ["first_reminder"]           # nothing while on hold
+    assert ext["big_skips"] not in by_loan and ext["current"] not in by_loan
 
 
-@pytest.mark.skipif(not standins.REAL_CASES, reason="needs the real cases service (promises to pay); "
-                                                     "the stand-in does not model promises")
 def test_broken_promise_at_60_days_is_matched_by_the_negotiation_rule(session, settings):
     from decimal import Decimal
 

@@ -13,7 +13,7 @@ from collections_svc.loans.models import Loan
 from collections_svc.sweep import hooks
 from collections_svc.sweep.models import SweepRun
 from collections_svc.sweep.service import Partition, run_pending, run_sweep
-from tests.factories import make_loan, pay
+from tests.factories import hold_case, make_loan, pay
 
 D = dt.date.fromisoformat
 
@@ -133,11 +133,10 @@ def test_failure_on_one_case_is_recorded_and_others_proceed(session, settings, b
 
 
 def test_held_case_is_not_escalated(session, settings, book):
-    from tests.sweep import standins
     run_sweep(session, D("2026-03-02"), settings)
     session.commit()
     held = session.scalar(select(Case.id).where(Case.stage == "phone_reminder"))
-    standins.hold(session, held, D("2026-03-05"))
+    hold_case(session, held, D("2026-03-05"))
     session.commit()
     rep = run_sweep(session, D("2026-03-20"), settings)
     session.commit()

@@ -14,17 +14,7 @@ from collections_svc.ui.demo_server import DEMO_PASSWORD
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def restructuring_available(cases_available, api_as) -> None:
-    if not cases_available:
-        pytest.skip("GET /api/v1/cases returns 404: the cases API is not on this branch yet")
-    if api_as("collector").status("/api/v1/restructuring/reason-codes") == 404:
-        pytest.skip("GET /api/v1/restructuring/reason-codes returns 404: not on this branch yet")
-    if api_as("supervisor").status("/api/v1/approvals") == 404:
-        pytest.skip("GET /api/v1/approvals returns 404: approvals are not on this branch yet")
-
-
-def test_collector_proposes_supervisor_approves(restructuring_available, case_id, login, page, ui_server):
+def test_collector_proposes_supervisor_approves(case_id, login, page, ui_server):
     login("collector", "en")
     page.goto(f"{ui_server}/#/cases/{case_id}")
     form = page.locator("#restructuring-form")

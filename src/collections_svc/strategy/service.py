@@ -20,13 +20,9 @@ from collections_svc.strategy.rules import Strategy, parse_strategy
 from collections_svc.sweep import hooks
 
 
-def known_templates(settings: Settings) -> set[str] | None:
-    """Template names a strategy may use: the notices package's list when installed, else settings."""
-    shipped = hooks.known_templates()
-    if shipped is not None:
-        return shipped
-    configured = settings.strategy.known_templates
-    return None if configured is None else set(configured)
+def known_templates(settings: Settings) -> set[str]:
+    """Template names a strategy may use: the ones the notices package ships ("channel/name")."""
+    return hooks.known_templates()
 
 
 @lru_cache(maxsize=8)

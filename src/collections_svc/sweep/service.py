@@ -135,8 +135,7 @@ class _Run:
         self.r.error_count += 1
         if len(self.r.errors) < MAX_LEDGER_ERRORS:
             self.r.errors.append({"step": step, **where, "error": f"{type(exc).__name__}: {exc}"[:500]})
-        log.warning("sweep %s failed for %s: %s", step, where, exc,
-                    exc_info=not isinstance(exc, hooks.HookUnavailable))
+        log.warning("sweep %s failed for %s: %s", step, where, exc, exc_info=True)
 
 
 def _chunks(seq: Sequence[int], size: int) -> Iterator[Sequence[int]]:

@@ -8,18 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-# Template names the default ladder uses, as "channel/name". The notices package owns the real list;
-# until it is wired in, this default lets strategies validate (an unknown name is an error).
-DEFAULT_TEMPLATES = [
-    "sms/first_reminder", "sms/letter_sent", "sms/promise_reminder", "sms/promise_broken",
-    "sms/visit_announced", "letter/first_demand", "letter/final_demand", "letter/restructuring_offer",
-    "letter/legal_referral_notice",
-]
-
 
 class StrategySettings(BaseModel):
-    # Templates a strategy may name ("channel/name"). None = take the list from the notices package.
-    known_templates: list[str] | None = Field(default_factory=lambda: list(DEFAULT_TEMPLATES))
     # Shipped YAML file (inside the package) used when no version was activated through the API.
     default_file: str = "default_ladder.yaml"
 
