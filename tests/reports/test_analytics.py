@@ -192,3 +192,28 @@ def test_partitioned_sweep_writes_each_partition_once(session, settings):
     assert a["loans"] == 5 and {b["bucket"]: b["loans"] for b in a["buckets"]}["M1"] == 5
     parts = session.execute(text("SELECT partition, loans FROM snapshot_day ORDER BY partition")).all()
     assert [p for p, _ in parts] == ["0/2", "1/2"] and sum(n for _, n in parts) == 5
+
+
+def test_notice_statistics_by_template_failure_code_and_gate(session, settings, book):
+    from collections_svc.notices.models import Notice, NoticeStatusEvent
+
+    notices = session.query(Notice).order_by(Notice.id).all()
+    assert len(notices) >= 2, "the default ladder queues notices for the overdue loans"
+    failed, deferred = notices[0], notices[1]
+    failed.status, failed.error_code = "failed", "30003"
+    deferred.status, deferred.defer_reason = "deferred", "CN-COL-03 quiet hours"
+    for at in ("2026-01-30T13:30:00+00:00", "2026-01-30T14:30:00+00:00"):
+        session.add(NoticeStatusEvent(notice_id=deferred.id, status="deferred", source="dispatcher",
+                                      detail="CN-COL-03 quiet hours; next try 2026-01-31T00:00:00+00:00",
+                                      at=dt.datetime.fromisoformat(at)))
+    session.commit()
+    res = analytics.notices(session, D("2026-01-01"), D("2026-02-28"))
+    assert res["totals"]["queued"] == len(notices) and res["totals"]["failed"] == 1
+    assert res["failures"] == [{"channel": failed.channel, "error_code": "30003", "count": 1}]
+    # Two deferral events of one notice by the same gate (the "next try" part is not the gate).
+    assert res["deferrals"] == [{"channel": deferred.channel, "gate": "CN-COL-03 quiet hours", "events": 2,
+                                 "notices": 1}]
+    assert sum(t["queued"] for t in res["by_template"]) == len(notices)
+    # Compliance blocks reach the collector's KPIs (the case is assigned to collector1).
+    kpi = analytics.collectors(session, settings, D("2026-01-01"), D("2026-02-28"))["collectors"][0]
+    assert kpi["compliance_blocks"] == 2
