@@ -217,3 +217,18 @@ def test_notice_statistics_by_template_failure_code_and_gate(session, settings, 
     # Compliance blocks reach the collector's KPIs (the case is assigned to collector1).
     kpi = analytics.collectors(session, settings, D("2026-01-01"), D("2026-02-28"))["collectors"][0]
     assert kpi["compliance_blocks"] == 2
+
+
+def test_catch_up_writes_a_snapshot_for_every_missed_date(session, session_factory, settings):
+    from collections_svc.sweep.service import run_pending
+
+    make_loan(session, schedule=[("2026-03-02", "5000.00", "50.00")])
+    session.commit()
+    run_sweep(session, D("2026-03-02"), settings)
+    session.commit()
+    run_pending(session_factory, D("2026-03-05"), settings)
+    written = session.scalars(select(SnapshotDay.business_date).order_by(SnapshotDay.business_date)).all()
+    assert written == [D("2026-03-02"), D("2026-03-03"), D("2026-03-04"), D("2026-03-05")]
+    # Each missed date reports as that day: DPD 1 on 03-03, 3 on 03-05 (one interval row, DPD derived).
+    assert analytics.aging(session, settings, D("2026-03-03"))["total"]["buckets"][1]["loans"] == 1
+    assert analytics.stages(session, settings, D("2026-03-05"))["stages"][0]["max_dpd"] == 3
