@@ -121,6 +121,12 @@ def classify_book(session: Session, business_date: dt.date, settings: Any) -> An
     return run_monitoring(session, business_date, settings)
 
 
+def write_snapshot(session: Session, business_date: dt.date, partition: tuple[int, int]) -> Any:
+    """Write the reports' daily loan snapshot for the date and partition (idempotent per date)."""
+    from collections_svc.reports.snapshot import write_snapshot as write
+    return write(session, business_date, partition)
+
+
 # ---------------------------------------------------------------- scheduler jobs of other packages
 
 
