@@ -1,0 +1,456 @@
+"""Report documents (issue 9, the documents half): the post-loan management report of a borrower
+(贷后管理报告), the risk-warning report of a period (风险预警报告) and the monthly portfolio report.
+
+Each document is built in two steps: a ``*_data`` function reads the database into plain dicts and
+Decimals (the figures a test compares with the API), then ``render_*`` turns them into PDF (or XLSX)
+through ``documents_render``. Reads are per borrower or per period with a handful of queries each
+(IN lists, no per-row queries). Nothing here writes to the database.
+
+The portfolio figures come from the analytics half of the issue (``reports`` package, daily
+snapshot). ``portfolio_figures`` is the one seam: see its docstring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from collections_svc.audit.models import AuditEvent
+from collections_svc.auth.models import User
+from collections_svc.cases.models import Case, CaseEvent, ContactLog, Promise, Visit
+from collections_svc.config import Settings
+from collections_svc.errors import NotFound, ValidationFailed
+from collections_svc.loans.models import Borrower, BucketHistory, Installment, Loan
+from collections_svc.monitoring.models import (
+    RANK,
+    ClassificationHistory,
+    EarlyWarning,
+    LoanClassification,
+    ReviewReport,
+    ReviewTask,
+    WatchlistEntry,
+)
+from collections_svc.monitoring.settings import CATEGORIES, SEVERITIES
+from collections_svc.notices.models import Notice
+from collections_svc.reports import documents_render as R
+
+CENT = Decimal("0.01")
+MAX_WARNING_PERIOD_DAYS = 366
+
+
+def _cents(v: Any) -> Decimal:
+    return Decimal(v or 0).quantize(CENT)
+
+
+def check_locale(locale: str) -> str:
+    if locale not in R.LOCALES:
+        raise ValidationFailed(
+            f"Unknown locale {locale!r}.", errors=[{"field": "locale", "message": "one of zh_CN, en"}]
+        )
+    return locale
+
+
+# ====================================================================== 1. post-loan management report
+
+
+def post_loan_data(session: Session, settings: Settings, borrower_id: int, as_of: dt.date,
+                   conclusion: str | None = None) -> dict[str, Any]:
+    """Everything the 贷后管理报告 shows about one borrower, as of a business date."""
+    b = session.get(Borrower, borrower_id)
+    if b is None:
+        raise NotFound(f"Borrower {borrower_id} does not exist.")
+    loans = session.scalars(select(Loan).where(Loan.borrower_id == b.id).order_by(Loan.id)).all()
+    loan_ids = [ln.id for ln in loans]
+    contracts = {ln.id: ln.contract_no for ln in loans}
+    cls = {c.loan_id: c for c in session.scalars(
+        select(LoanClassification).where(LoanClassification.loan_id.in_(loan_ids)))} if loan_ids else {}
+    rm = session.get(User, b.relationship_manager_id) if b.relationship_manager_id else None
+    on_watch = session.scalar(select(WatchlistEntry.id).where(
+        WatchlistEntry.borrower_id == b.id, WatchlistEntry.removed_on.is_(None))) is not None
+
+    exposure = []
+    for ln in loans:
+        c = cls.get(ln.id)
+        exposure.append({
+            "loan_id": ln.id, "contract_no": ln.contract_no, "product": str(ln.product), "currency": ln.currency,
+            "principal": _cents(ln.principal), "outstanding": _cents(ln.principal - ln.principal_paid),
+            "disbursed_on": ln.disbursed_on, "maturity_on": ln.maturity_on, "status": str(ln.status),
+            "dpd": ln.dpd, "overdue_amount": _cents(ln.overdue_amount), "bucket": ln.bucket,
+            "category": c.category if c else None, "stage": c.ifrs9_stage if c else None,
+        })
+    total_outstanding = sum((e["outstanding"] for e in exposure), Decimal("0.00"))
+    total_overdue = sum((e["overdue_amount"] for e in exposure), Decimal("0.00"))
+
+    # Repayment behaviour: every installment due on or before the as-of date.
+    due = session.scalars(select(Installment).where(
+        Installment.loan_id.in_(loan_ids), Installment.due_on <= as_of).order_by(Installment.due_on)).all() \
+        if loan_ids else []
+    on_time = late = unpaid = 0
+    max_days_late = 0
+    for i in due:
+        if i.settled_on is not None and i.settled_on <= as_of:
+            days = (i.settled_on - i.due_on).days
+            if days <= 0:
+                on_time += 1
+            else:
+                late += 1
+        else:
+            unpaid += 1
+            days = (as_of - i.due_on).days
+        max_days_late = max(max_days_late, days)
+    buckets = [
+        {"contract_no": contracts[h.loan_id], "bucket": h.bucket, "entered_on": h.entered_on, "left_on": h.left_on}
+        for h in session.scalars(select(BucketHistory).where(
+            BucketHistory.loan_id.in_(loan_ids), BucketHistory.entered_on <= as_of)
+            .order_by(BucketHistory.entered_on, BucketHistory.id))
+    ] if loan_ids else []
+
+    history = [
+        {"date": h.business_date, "contract_no": contracts[h.loan_id], "from": h.from_category,
+         "to": h.to_category, "from_stage": h.from_stage, "to_stage": h.to_stage,
+         "rules": ", ".join(h.rule_ids or []), "source": h.source}
+        for h in session.scalars(select(ClassificationHistory).where(
+            ClassificationHistory.loan_id.in_(loan_ids), ClassificationHistory.business_date <= as_of)
+            .order_by(ClassificationHistory.business_date, ClassificationHistory.id))
+    ] if loan_ids else []
+
+    reviews = [
+        {"date": r.review_date, "type": r.review_type, "on_site": r.on_site,
+         "findings": [(k, v) for k, v in (r.findings or {}).items() if v not in (None, "")],
+         "conclusion": r.conclusion, "recommended": r.recommended_category, "author": r.author}
+        for r in session.scalars(select(ReviewReport).where(
+            ReviewReport.borrower_id == b.id, ReviewReport.review_date <= as_of)
+            .order_by(ReviewReport.review_date, ReviewReport.id))
+    ]
+    warnings = [_warning_row(w, contracts) for w in session.scalars(select(EarlyWarning).where(
+        EarlyWarning.borrower_id == b.id, EarlyWarning.raised_on <= as_of)
+        .order_by(EarlyWarning.raised_on, EarlyWarning.id))]
+
+    collection = _collection_history(session, b.id, contracts, as_of)
+
+    # Conclusion: computed from the figures above, plus the officer's own words (escaped like all text).
+    ranks = [RANK[e["category"]] for e in exposure if e["category"] and e["status"] == "active"]
+    current = CATEGORIES[max(ranks)] if ranks else None
+    first = {}
+    for h in history:  # the earliest known category of each loan
+        first.setdefault(h["contract_no"], h["from"] or h["to"])
+    start_ranks = [RANK[c] for c in first.values() if c]
+    if not ranks or not start_ranks or max(ranks) == max(start_ranks):
+        trend = "trend_flat"
+    else:
+        trend = "trend_down" if max(ranks) > max(start_ranks) else "trend_up"
+    open_warnings = sum(1 for w in warnings if w["status"] != "closed")
+    return {
+        "as_of": as_of,
+        "bank_name": settings.bank.name,
+        "bank_name_en": settings.bank.name_en,
+        "borrower": {"id": b.id, "name": b.name, "uscc": b.uscc, "industry": b.industry, "region": b.region,
+                     "segment": b.segment, "group_id": b.group_id, "rm": rm.display_name if rm else None,
+                     "on_watchlist": on_watch},
+        "exposure": exposure,
+        "total_outstanding": total_outstanding,
+        "total_overdue": total_overdue,
+        "repayment": {"installments_due": len(due), "on_time": on_time, "late": late, "unpaid": unpaid,
+                      "max_dpd": max_days_late, "buckets": buckets},
+        "classification_history": history,
+        "reviews": reviews,
+        "warnings": warnings,
+        "collection": collection,
+        "conclusion": {"current_category": current, "trend": trend, "open_warnings": open_warnings,
+                       "total_outstanding": total_outstanding, "total_overdue": total_overdue,
+                       "text": conclusion or ""},
+    }
+
+
+def _warning_row(w: EarlyWarning, contracts: dict[int, str]) -> dict[str, Any]:
+    return {"id": w.id, "raised_on": w.raised_on, "code": w.code, "rule_id": w.rule_id, "kind": w.kind,
+            "severity": w.severity, "status": w.status, "evidence": w.evidence or {}, "note": w.note,
+            "closed_on": w.closed_on, "contract_no": contracts.get(w.loan_id) if w.loan_id else None,
+            "borrower_id": w.borrower_id}
+
+
+def _collection_history(session: Session, borrower_id: int, contracts: dict[int, str],
+                        as_of: dt.date) -> dict[str, Any]:
+    cases = session.scalars(select(Case).where(Case.borrower_id == borrower_id, Case.opened_on <= as_of)
+                            .order_by(Case.opened_on, Case.id)).all()
+    ids = [c.id for c in cases]
+    if not ids:
+        return {"cases": [], "events": [], "contacts": [], "promises": [], "visits": [], "notices": []}
+    events = session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id.in_(ids), CaseEvent.kind == "stage_change", CaseEvent.business_date <= as_of)
+        .order_by(CaseEvent.business_date, CaseEvent.id)).all()
+    contacts = session.scalars(select(ContactLog).where(
+        ContactLog.case_id.in_(ids), ContactLog.business_date <= as_of)
+        .order_by(ContactLog.business_date, ContactLog.id)).all()
+    promises = session.scalars(select(Promise).where(Promise.case_id.in_(ids), Promise.promised_on <= as_of)
+                               .order_by(Promise.promised_on, Promise.id)).all()
+    visits = session.scalars(select(Visit).where(Visit.case_id.in_(ids), Visit.scheduled_on <= as_of)
+                             .order_by(Visit.scheduled_on, Visit.id)).all()
+    notices = session.scalars(select(Notice).where(Notice.case_id.in_(ids), Notice.business_date <= as_of)
+                              .order_by(Notice.business_date, Notice.id)).all()
+    return {
+        "cases": [{"id": c.id, "contract_no": contracts.get(c.loan_id), "stage": c.stage, "opened_on": c.opened_on,
+                   "closed_on": c.closed_on, "team": c.team} for c in cases],
+        "events": [{"case_id": e.case_id, "date": e.business_date, "from": e.from_stage, "to": e.to_stage,
+                    "actor": e.actor, "reason": e.reason} for e in events],
+        "contacts": [{"case_id": x.case_id, "date": x.business_date, "channel": x.channel, "outcome": x.outcome,
+                      "actor": x.actor, "note": x.note} for x in contacts],
+        "promises": [{"case_id": p.case_id, "promised_on": p.promised_on, "due_on": p.due_on,
+                      "amount": _cents(p.amount), "paid_amount": _cents(p.paid_amount), "status": p.status}
+                     for p in promises],
+        "visits": [{"case_id": v.case_id, "scheduled_on": v.scheduled_on, "visited_on": v.visited_on,
+                    "status": v.status, "findings": v.findings} for v in visits],
+        "notices": [{"case_id": n.case_id, "date": n.business_date, "channel": n.channel, "template": n.template,
+                     "status": n.status} for n in notices],
+    }
+
+
+def render_post_loan_pdf(data: dict[str, Any], locale: str) -> bytes:
+    return R.html_to_pdf(R.render_html("post_loan.html.j2", check_locale(locale), {"d": data}))
+
+
+# ====================================================================== 2. risk-warning report
+
+
+def check_period(start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    end = end or today
+    start = start or end.replace(day=1)
+    errors = []
+    if start > end:
+        errors.append({"field": "from", "message": "must be on or before 'to'"})
+    elif (end - start).days > MAX_WARNING_PERIOD_DAYS:
+        errors.append({"field": "to", "message": f"the period may span at most {MAX_WARNING_PERIOD_DAYS} days"})
+    if errors:
+        raise ValidationFailed("The report period is invalid.", errors=errors)
+    return start, end
+
+
+def warning_report_data(session: Session, settings: Settings, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Warnings raised in [start, end], grouped by severity (worst first) then borrower, each with its
+    evidence and the actions taken on it: status changes and notes (audit trail), the review task it
+    created, the review report filed on that task, and the watchlist entry it caused."""
+    ws = session.scalars(select(EarlyWarning).where(EarlyWarning.raised_on.between(start, end))
+                         .order_by(EarlyWarning.raised_on, EarlyWarning.id)).all()
+    wids = [w.id for w in ws]
+    borrowers = {b.id: b for b in session.scalars(
+        select(Borrower).where(Borrower.id.in_({w.borrower_id for w in ws})))} if ws else {}
+    contracts = dict(session.execute(select(Loan.id, Loan.contract_no).where(
+        Loan.id.in_({w.loan_id for w in ws if w.loan_id}))).all()) if ws else {}
+    actions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if wids:
+        for ev in session.scalars(select(AuditEvent).where(
+                AuditEvent.entity == "warning", AuditEvent.entity_id.in_([str(i) for i in wids]),
+                AuditEvent.action == "warning.status").order_by(AuditEvent.at, AuditEvent.id)):
+            after = ev.after or {}
+            actions[int(ev.entity_id)].append({
+                "kind": "action_status", "date": ev.at.date(), "actor": ev.actor,
+                "text": f"{(ev.before or {}).get('status', '')} → {after.get('status', '')}",
+                "note": after.get("note")})
+        tasks = session.scalars(select(ReviewTask).where(
+            ReviewTask.dedupe_key.in_([f"warning:{i}" for i in wids]))).all()
+        reports = {r.task_id: r for r in session.scalars(select(ReviewReport).where(
+            ReviewReport.task_id.in_([t.id for t in tasks])))} if tasks else {}
+        for t in tasks:
+            wid = int(t.dedupe_key.split(":", 1)[1])
+            actions[wid].append({"kind": "action_task", "date": t.created_on, "actor": "system",
+                                 "text": f"{t.kind} / {t.status} / {t.due_on.isoformat()}", "note": None})
+            r = reports.get(t.id)
+            if r is not None:
+                actions[wid].append({"kind": "action_review", "date": r.review_date, "actor": r.author,
+                                     "text": r.review_type, "note": r.conclusion})
+        for e in session.scalars(select(WatchlistEntry).where(WatchlistEntry.warning_id.in_(wids))):
+            actions[e.warning_id].append({"kind": "action_watch", "date": e.added_on, "actor": e.added_by,
+                                          "text": "", "note": e.reason})
+    groups = []
+    for sev in reversed(SEVERITIES):
+        by_b: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for w in ws:
+            if w.severity == sev:
+                row = _warning_row(w, contracts)
+                row["actions"] = sorted(actions.get(w.id, []), key=lambda a: a["date"])
+                by_b[w.borrower_id].append(row)
+        if by_b:
+            groups.append({"severity": sev, "count": sum(len(v) for v in by_b.values()), "borrowers": [
+                {"id": bid, "name": borrowers[bid].name, "uscc": borrowers[bid].uscc, "warnings": rows}
+                for bid, rows in sorted(by_b.items(), key=lambda kv: borrowers[kv[0]].name)]})
+    by_status = Counter(w.status for w in ws)
+    return {
+        "from": start, "to": end, "bank_name": settings.bank.name, "bank_name_en": settings.bank.name_en,
+        "total": len(ws),
+        "by_severity": {s: sum(1 for w in ws if w.severity == s) for s in reversed(SEVERITIES)},
+        "by_status": {s: by_status.get(s, 0) for s in ("open", "acknowledged", "closed")},
+        "borrowers": len({w.borrower_id for w in ws}),
+        "groups": groups,
+    }
+
+
+def render_warnings_pdf(data: dict[str, Any], locale: str) -> bytes:
+    return R.html_to_pdf(R.render_html("warnings.html.j2", check_locale(locale), {"d": data}))
+
+
+# ====================================================================== 3. monthly portfolio report
+
+
+@dataclass
+class PortfolioFigures:
+    """The analytics the monthly report shows. Amounts are Decimal yuan, rates are shares (0..1) or
+    None when there is no denominator."""
+
+    month: str  # YYYY-MM
+    as_of: dt.date  # the month-end
+    source: str  # which functions produced the figures (printed on the report)
+    aging: list[dict[str, Any]]  # {bucket, label, count, balance}
+    by_category: list[dict[str, Any]]  # {category, count, balance}
+    total_count: int
+    total_balance: Decimal
+    par30: Decimal | None
+    par90: Decimal | None
+    roll_columns: list[str]  # bucket codes + paid_off + written_off
+    roll_rates: dict[str, dict[str, Decimal]]  # from bucket -> to column -> share (row sums to 1)
+    migration: dict[str, dict[str, Decimal]]  # category -> category -> share (IND-08)
+    rates: dict[str, Decimal | None]  # cure_rate, ptp_kept_rate, recovery_rate, rpc_rate
+    collectors: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)  # {channel, queued, sent, delivered, failed, deferred}
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    try:
+        first = dt.date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise ValidationFailed(f"Unknown month {month!r}.",
+                               errors=[{"field": "month", "message": "format YYYY-MM"}]) from None
+    nxt = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def portfolio_figures(session: Session, settings: Settings, month: str) -> PortfolioFigures:
+    """THE ADAPTER to the analytics half of issue 9 (integrator: point this at the ``reports``
+    analytics service functions once merged; they read the daily snapshot).
+
+    Until then it is provisional and computed as small as possible from what exists on ``main``:
+    aging and PAR from the live loan table (so correct only for the current month-end; past months
+    need the snapshot), IND-08 migration from ``monitoring.classification.migration_matrix``, roll
+    rates from the bucket history, promise-kept and right-party-contact rates from the case tables,
+    and notice counts from the outbox. ``source`` says so on the document.
+    """
+    from collections_svc.monitoring.classification import migration_matrix
+
+    first, last = month_bounds(month)
+    prev_end = first - dt.timedelta(days=1)
+    buckets = settings.dpd.buckets
+    rows = session.execute(
+        select(Loan.bucket, func.count(), func.coalesce(func.sum(Loan.principal - Loan.principal_paid), 0))
+        .where(Loan.status == "active").group_by(Loan.bucket)).all()
+    got = {(b or buckets[0].code): (int(n), Decimal(int(s)) / 100) for b, n, s in rows}
+    aging = [{"bucket": b.code, "label": b.label, "count": got.get(b.code, (0, 0))[0],
+              "balance": _cents(got.get(b.code, (0, Decimal(0)))[1])} for b in buckets]
+    total_count = sum(a["count"] for a in aging)
+    total_balance = sum((a["balance"] for a in aging), Decimal("0.00"))
+    crow = dict(((c, (int(n), Decimal(int(s)) / 100)) for c, n, s in session.execute(
+        select(LoanClassification.category, func.count(),
+               func.coalesce(func.sum(Loan.principal - Loan.principal_paid), 0))
+        .join(Loan, Loan.id == LoanClassification.loan_id).where(Loan.status == "active")
+        .group_by(LoanClassification.category))))
+    by_category = [{"category": c, "count": crow.get(c, (0, 0))[0], "balance": _cents(crow.get(c, (0, 0))[1])}
+                   for c in CATEGORIES]
+
+    def par(min_dpd: int) -> Decimal | None:
+        if not total_balance:
+            return None
+        s = session.scalar(select(func.coalesce(func.sum(Loan.principal - Loan.principal_paid), 0))
+                           .where(Loan.status == "active", Loan.dpd > min_dpd))
+        return (Decimal(int(s)) / 100 / total_balance).quantize(Decimal("0.0001"))
+
+    # Roll rates: a loan's bucket at each month-end from the bucket history; paid-off/written-off loans
+    # leave to their own columns.
+    def bucket_at(d: dt.date) -> dict[int, str]:
+        hs = session.execute(select(BucketHistory.loan_id, BucketHistory.bucket).where(
+            BucketHistory.entered_on <= d,
+            (BucketHistory.left_on.is_(None)) | (BucketHistory.left_on > d))).all()
+        return dict(hs)
+    at_prev, at_end = bucket_at(prev_end), bucket_at(last)
+    status = dict(session.execute(select(Loan.id, Loan.status).where(Loan.id.in_(list(at_prev)))).all()) \
+        if at_prev else {}
+    cols = [b.code for b in buckets] + ["paid_off", "written_off"]
+    counts: dict[str, Counter] = {b.code: Counter() for b in buckets}
+    for lid, b in at_prev.items():
+        st = str(status.get(lid, "active"))
+        to = st if st in ("paid_off", "written_off") else at_end.get(lid, buckets[0].code)
+        counts.setdefault(b, Counter())[to] += 1
+    roll = {b: {c: (Decimal(n[c]) / sum(n.values())).quantize(Decimal("0.0001")) if n else Decimal(0)
+                for c in cols} for b, n in counts.items()}
+    mm = migration_matrix(session, prev_end, last)
+    migration = {f: {t: Decimal(str(mm.rates[f][t])).quantize(Decimal("0.0001")) for t in CATEGORIES}
+                 for f in CATEGORIES}
+    promises = session.execute(select(Promise.status, func.count()).where(
+        Promise.due_on.between(first, last)).group_by(Promise.status)).all()
+    pc = dict(promises)
+    decided = pc.get("kept", 0) + pc.get("broken", 0)
+    contacts = dict(session.execute(select(ContactLog.outcome, func.count()).where(
+        ContactLog.business_date.between(first, last), ContactLog.channel == "phone")
+        .group_by(ContactLog.outcome)).all())
+    calls = sum(contacts.values())
+    rpc = sum(contacts.get(o, 0) for o in ("reached", "promised", "disputed", "paid_claimed", "refused"))
+    nrows = session.execute(select(Notice.channel, Notice.status, func.count()).where(
+        Notice.business_date.between(first, last)).group_by(Notice.channel, Notice.status)).all()
+    nstats: dict[str, Counter] = defaultdict(Counter)
+    for ch, st, n in nrows:
+        nstats[ch][st] += int(n)
+    notices = [{"channel": ch, **{k: c.get(k, 0) for k in ("queued", "sent", "delivered", "failed", "deferred")}}
+               for ch, c in sorted(nstats.items())]
+    return PortfolioFigures(
+        month=month, as_of=last, source="provisional adapter (documents.portfolio_figures, live tables)",
+        aging=aging, by_category=by_category, total_count=total_count, total_balance=total_balance,
+        par30=par(30), par90=par(90), roll_columns=cols, roll_rates=roll, migration=migration,
+        rates={"cure_rate": None, "ptp_kept_rate": (Decimal(pc.get("kept", 0)) / decided).quantize(
+            Decimal("0.0001")) if decided else None, "recovery_rate": None,
+            "rpc_rate": (Decimal(rpc) / calls).quantize(Decimal("0.0001")) if calls else None},
+        collectors=[], notices=notices,
+    )
+
+
+def _charts(f: PortfolioFigures, locale: str) -> dict[str, Any]:
+    t = R.LABELS[locale]
+    return {
+        "aging": R.bar_chart_svg([(a["bucket"], a["balance"]) for a in f.aging], title=t["aging"],
+                                 value_text=[R.fmt_number(a["balance"], locale) for a in f.aging]),
+        "category": R.bar_chart_svg([(t[c["category"]], c["balance"]) for c in f.by_category],
+                                    title=t["by_category"],
+                                    value_text=[R.fmt_number(c["balance"], locale) for c in f.by_category]),
+    }
+
+
+def render_portfolio_pdf(f: PortfolioFigures, locale: str, bank_name: str) -> bytes:
+    locale = check_locale(locale)
+    return R.html_to_pdf(R.render_html("portfolio.html.j2", locale,
+                                       {"f": f, "charts": _charts(f, locale), "bank_name": bank_name}))
+
+
+def render_portfolio_xlsx(f: PortfolioFigures, locale: str = "zh_CN") -> bytes:
+    """One sheet per table; amounts and rates as numbers (shares 0..1, not percent strings)."""
+    t = R.LABELS[check_locale(locale)]
+    sheets = [
+        ("aging", ["bucket", "label", "count", "balance"],
+         [[a["bucket"], a["label"], a["count"], a["balance"]] for a in f.aging]),
+        ("by_category", ["category", t["category"], "count", "balance"],
+         [[c["category"], t[c["category"]], c["count"], c["balance"]] for c in f.by_category]),
+        ("par", ["metric", "value"], [["total_count", f.total_count], ["total_balance", f.total_balance],
+                                      ["par30", f.par30], ["par90", f.par90]]),
+        ("roll_rates", ["from", *f.roll_columns],
+         [[b, *[f.roll_rates[b][c] for c in f.roll_columns]] for b in f.roll_rates]),
+        ("migration", ["from", *CATEGORIES], [[c, *[f.migration[c][d] for d in CATEGORIES]] for c in CATEGORIES]),
+        ("rates", ["metric", "value"], [[k, v] for k, v in f.rates.items()]),
+        ("collectors", ["collector", "team", "cases_worked", "contacts", "promises_taken", "promises_kept",
+                        "collected", "cures", "rolls_forward", "compliance_blocks"],
+         [[c.get(k) for k in ("collector", "team", "cases_worked", "contacts", "promises_taken", "promises_kept",
+                              "collected", "cures", "rolls_forward", "compliance_blocks")] for c in f.collectors]),
+        ("notices", ["channel", "queued", "sent", "delivered", "failed", "deferred"],
+         [[n[k] for k in ("channel", "queued", "sent", "delivered", "failed", "deferred")] for n in f.notices]),
+    ]
+    return R.workbook_bytes(sheets)
