@@ -16,6 +16,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -454,3 +455,52 @@ def render_portfolio_xlsx(f: PortfolioFigures, locale: str = "zh_CN") -> bytes:
          [[n[k] for k in ("channel", "queued", "sent", "delivered", "failed", "deferred")] for n in f.notices]),
     ]
     return R.workbook_bytes(sheets)
+
+
+# ====================================================================== scheduled monthly report
+
+
+@dataclass
+class StoredReport:
+    month: str
+    paths: list[Path]
+    written: list[Path]  # empty when every file already existed (a repeat run)
+
+
+def monthly_report_paths(settings: Settings, month: str) -> list[Path]:
+    base = Path(settings.report_documents.output_dir) / "portfolio"
+    return [base / f"portfolio-{month}.{loc}.pdf" for loc in settings.report_documents.locales] + [
+        base / f"portfolio-{month}.xlsx"]
+
+
+def month_due(last_swept: dt.date | None) -> str | None:
+    """The month whose report is due once ``last_swept`` (the latest completed sweep) is known: the
+    month before it. Any completed sweep in a month means its first business day has been swept."""
+    if last_swept is None:
+        return None
+    prev = last_swept.replace(day=1) - dt.timedelta(days=1)
+    return f"{prev:%Y-%m}"
+
+
+def store_monthly_report(session: Session, settings: Settings, month: str) -> StoredReport:
+    """Write the month's portfolio report (PDF per configured locale, one XLSX). Idempotent per month:
+    files that exist are kept as they are, so a repeated or concurrent run writes nothing twice; each
+    file is written to a temporary name and renamed, so a crash never leaves half a report."""
+    paths = monthly_report_paths(settings, month)
+    missing = [p for p in paths if not p.exists()]
+    if not missing:
+        return StoredReport(month, paths, [])
+    f = portfolio_figures(session, settings, month)
+    written = []
+    for p in missing:
+        if p.suffix == ".xlsx":
+            content = render_portfolio_xlsx(f)
+        else:
+            loc = p.suffixes[-2].lstrip(".")
+            content = render_portfolio_pdf(f, loc, settings.bank.name if loc == "zh_CN" else settings.bank.name_en)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(p.name + ".part")
+        tmp.write_bytes(content)
+        tmp.replace(p)
+        written.append(p)
+    return StoredReport(month, paths, written)
