@@ -82,6 +82,8 @@ def build_borrower(session, settings, users) -> dict:
     cases.log_contact(session, case, channel="phone", outcome="promised", actor=actor_of(users["collector"]),
                       business_date=dt.date(2026, 2, 10), note=f"财务总监称月底还款 {XSS}",
                       promise=cases.PromiseIn(amount=Decimal("102000.00"), due_on=dt.date(2026, 2, 28)))
+    cases.log_contact(session, case, channel="phone", outcome="reached", actor=actor_of(users["collector"]),
+                      business_date=dt.date(2026, 3, 5), note="承诺未兑现，约定上门")
     cases.schedule_visit(session, case, scheduled_on=dt.date(2026, 3, 20), address="上海市浦东新区1号",
                          assignee_id=users["collector"].id, actor=officer, business_date=dt.date(2026, 3, 10))
     w, _ = warnings.record_signal(session, settings, officer, borrower.id, signal="litigation",
@@ -253,9 +255,19 @@ def test_portfolio_pdf_and_xlsx_show_the_figures_of_the_analytics(client, auth, 
         (a["bucket"], a["count"], a["balance"]) for a in f.aging]
     par = {row[0]: row[1] for row in wb["par"].iter_rows(min_row=2, values_only=True)}
     assert Decimal(str(par["par30"])) == f.par30
-    for row in wb["roll_rates"].iter_rows(min_row=2, values_only=True):
-        total = sum(Decimal(str(v)) for v in row[1:])
-        assert total in (Decimal(0), Decimal(1)) or abs(total - 1) < Decimal("0.001")  # rows sum to 100%
+    rolls = {row[0]: row[1:] for row in wb["roll_rates"].iter_rows(min_row=2, values_only=True)}
+    for b, row in f.roll_rates.items():
+        if row["M0"] is None:  # no loan in that bucket at the start of the month: no rates, not 0%
+            assert all(v is None for v in rolls[b])
+        else:  # rows sum to 100%
+            assert abs(sum(Decimal(str(v)) for v in rolls[b]) - 1) < Decimal("0.001")
+            assert [Decimal(str(v)) for v in rolls[b]] == [row[c] for c in f.roll_columns]
+    # Collector performance: the collector's March contact is there, in the PDF and the XLSX.
+    coll = {c["collector"]: c for c in f.collectors}
+    assert coll["collector1"]["contacts"] >= 1 and coll["collector1"]["team"] == "east"
+    assert "collector1" in text
+    xs = {row[0]: row for row in wb["collectors"].iter_rows(min_row=2, values_only=True)}
+    assert xs["collector1"][3] == coll["collector1"]["contacts"]
 
 
 def test_portfolio_report_in_english(client, auth, book):

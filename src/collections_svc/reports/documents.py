@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from collections_svc.audit.models import AuditEvent
@@ -384,11 +384,12 @@ def portfolio_figures(session: Session, settings: Settings, month: str) -> Portf
         st = str(status.get(lid, "active"))
         to = st if st in ("paid_off", "written_off") else at_end.get(lid, buckets[0].code)
         counts.setdefault(b, Counter())[to] += 1
-    roll = {b: {c: (Decimal(n[c]) / sum(n.values())).quantize(Decimal("0.0001")) if n else Decimal(0)
+    # A row with no loans at the start has no rates (None, printed as a dash), not 0%.
+    roll = {b: {c: (Decimal(n[c]) / sum(n.values())).quantize(Decimal("0.0001")) if n else None
                 for c in cols} for b, n in counts.items()}
     mm = migration_matrix(session, prev_end, last)
-    migration = {f: {t: Decimal(str(mm.rates[f][t])).quantize(Decimal("0.0001")) for t in CATEGORIES}
-                 for f in CATEGORIES}
+    migration = {f: {t: Decimal(str(mm.rates[f][t])).quantize(Decimal("0.0001")) if sum(mm.counts[f].values())
+                     else None for t in CATEGORIES} for f in CATEGORIES}
     promises = session.execute(select(Promise.status, func.count()).where(
         Promise.due_on.between(first, last)).group_by(Promise.status)).all()
     pc = dict(promises)
@@ -405,6 +406,16 @@ def portfolio_figures(session: Session, settings: Settings, month: str) -> Portf
         nstats[ch][st] += int(n)
     notices = [{"channel": ch, **{k: c.get(k, 0) for k in ("queued", "sent", "delivered", "failed", "deferred")}}
                for ch, c in sorted(nstats.items())]
+    work = session.execute(select(ContactLog.actor, func.count(), func.count(func.distinct(ContactLog.case_id)))
+                           .where(ContactLog.business_date.between(first, last)).group_by(ContactLog.actor)).all()
+    taken = {a: (int(n), int(k or 0)) for a, n, k in session.execute(
+        select(Promise.created_by, func.count(), func.sum(case((Promise.status == "kept", 1), else_=0)))
+        .where(Promise.promised_on.between(first, last)).group_by(Promise.created_by)).all()}
+    teams = dict(session.execute(select(User.username, User.team)).all())
+    collectors = [{"collector": a, "team": teams.get(a), "cases_worked": int(k), "contacts": int(n),
+                   "promises_taken": taken.get(a, (0, 0))[0], "promises_kept": taken.get(a, (0, 0))[1],
+                   "collected": None, "cures": None, "rolls_forward": None, "compliance_blocks": None}
+                  for a, n, k in sorted(work)]
     return PortfolioFigures(
         month=month, as_of=last, source="provisional adapter (documents.portfolio_figures, live tables)",
         aging=aging, by_category=by_category, total_count=total_count, total_balance=total_balance,
@@ -412,7 +423,7 @@ def portfolio_figures(session: Session, settings: Settings, month: str) -> Portf
         rates={"cure_rate": None, "ptp_kept_rate": (Decimal(pc.get("kept", 0)) / decided).quantize(
             Decimal("0.0001")) if decided else None, "recovery_rate": None,
             "rpc_rate": (Decimal(rpc) / calls).quantize(Decimal("0.0001")) if calls else None},
-        collectors=[], notices=notices,
+        collectors=collectors, notices=notices,
     )
 
 

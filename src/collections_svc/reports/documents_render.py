@@ -255,7 +255,7 @@ def bar_chart_svg(items: list[tuple[str, Decimal | int]], *, title: str, value_t
                   width: int = 480, height: int = 200) -> Markup:
     """A vertical bar chart as an inline SVG element. Labels are escaped here (the result is Markup)."""
     n = max(len(items), 1)
-    top, bottom, left = 24, 36, 10
+    top, bottom, left = 14, 20, 10
     plot_h = height - top - bottom
     slot = (width - 2 * left) / n
     bar_w = slot * 0.6
@@ -263,7 +263,7 @@ def bar_chart_svg(items: list[tuple[str, Decimal | int]], *, title: str, value_t
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img">',
-        f'<text x="{width / 2:.1f}" y="14" text-anchor="middle" font-size="11">{escape(title)}</text>',
+        f"<title>{escape(title)}</title>",
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - left}" y2="{top + plot_h}" stroke="#555" '
         'stroke-width="0.8"/>',
     ]
