@@ -19,9 +19,12 @@ from tests.factories import make_loan
 
 
 def test_month_due_is_the_month_before_the_latest_sweep():
-    assert month_due(None) is None
-    assert month_due(dt.date(2026, 4, 1)) == "2026-03"
-    assert month_due(dt.date(2026, 1, 5)) == "2025-12"
+    d = dt.date.fromisoformat
+    assert month_due(None, None) is None
+    assert month_due(d("2026-01-02"), d("2026-04-01")) == "2026-03"
+    assert month_due(d("2025-06-30"), d("2026-01-05")) == "2025-12"
+    assert month_due(d("2026-03-31"), d("2026-04-01")) == "2026-03"
+    assert month_due(d("2026-04-01"), d("2026-04-20")) is None  # installed in April: no March figures
 
 
 def test_monthly_report_is_written_after_the_first_sweep_of_the_month_and_only_once(
@@ -32,8 +35,14 @@ def test_monthly_report_is_written_after_the_first_sweep_of_the_month_and_only_o
     assert jobs.monthly_report_job(session_factory, settings) is None  # nothing swept yet: nothing due
     assert not any(tmp_path.iterdir())
 
-    # 2026-04-01 17:05 UTC = 04-02 01:05 Shanghai: the sweep closes 2026-04-01, the first day of April.
-    clock = FixedClock(dt.datetime(2026, 4, 1, 17, 5, tzinfo=dt.UTC))
+    # 2026-03-31 17:05 UTC = 04-01 01:05 Shanghai: the sweep closes March 31 (and writes its snapshot).
+    clock = FixedClock(dt.datetime(2026, 3, 31, 17, 5, tzinfo=dt.UTC))
+    jobs.sweep_job(session_factory, settings, clock)
+    # Not due: the month-end is not the next month's first business day, and February was never swept.
+    assert jobs.monthly_report_job(session_factory, settings) is None
+    assert not any(tmp_path.iterdir())
+    # The next night closes 2026-04-01, the first business day of April: March's report is due.
+    clock.advance(days=1)
     jobs.sweep_job(session_factory, settings, clock)
     stored = jobs.monthly_report_job(session_factory, settings)
     assert stored.month == "2026-03"

@@ -6,8 +6,9 @@ Decimals (the figures a test compares with the API), then ``render_*`` turns the
 through ``documents_render``. Reads are per borrower or per period with a handful of queries each
 (IN lists, no per-row queries). Nothing here writes to the database.
 
-The portfolio figures come from the analytics half of the issue (``reports`` package, daily
-snapshot). ``portfolio_figures`` is the one seam: see its docstring.
+The portfolio figures come from the analytics half of the issue (``reports.analytics``, which reads
+the daily snapshot); ``portfolio_figures`` maps their results to what the document shows and
+computes nothing itself.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collections_svc.audit.models import AuditEvent
@@ -300,24 +301,28 @@ def render_warnings_pdf(data: dict[str, Any], locale: str) -> bytes:
 
 @dataclass
 class PortfolioFigures:
-    """The analytics the monthly report shows. Amounts are Decimal yuan, rates are shares (0..1) or
-    None when there is no denominator."""
+    """The analytics the monthly report shows, taken from ``reports.analytics`` (the daily snapshot).
+    Amounts are Decimal yuan; rates are Decimal shares (0..1), or None when there is no denominator."""
 
     month: str  # YYYY-MM
     as_of: dt.date  # the month-end
-    source: str  # which functions produced the figures (printed on the report)
-    aging: list[dict[str, Any]]  # {bucket, label, count, balance}
-    by_category: list[dict[str, Any]]  # {category, count, balance}
+    snapshot_date: dt.date | None  # the snapshot the month-end figures come from (None: no snapshot yet)
+    aging: list[dict[str, Any]]  # {bucket, label, count, balance, share}
+    by_category: list[dict[str, Any]]  # {category, count, balance, share}
     total_count: int
     total_balance: Decimal
     par30: Decimal | None
     par90: Decimal | None
     roll_columns: list[str]  # bucket codes + paid_off + written_off
-    roll_rates: dict[str, dict[str, Decimal]]  # from bucket -> to column -> share (row sums to 1)
-    migration: dict[str, dict[str, Decimal]]  # category -> category -> share (IND-08)
+    roll_rates: dict[str, dict[str, Decimal | None]]  # from bucket -> to column -> share of the row's balance
+    migration_rates: list[dict[str, Any]]  # IND-08: {category, opening_balance, migrated_balance, denominator, rate}
+    migration_columns: list[str]  # categories + paid_off + written_off
+    migration: dict[str, dict[str, Decimal]]  # opening category -> end category/exit -> opening balance
     rates: dict[str, Decimal | None]  # cure_rate, ptp_kept_rate, recovery_rate, rpc_rate
     collectors: list[dict[str, Any]] = field(default_factory=list)
-    notices: list[dict[str, Any]] = field(default_factory=list)  # {channel, queued, sent, delivered, failed, deferred}
+    notices: list[dict[str, Any]] = field(default_factory=list)  # per channel and template
+    notice_failures: list[dict[str, Any]] = field(default_factory=list)  # {channel, error_code, count}
+    notice_deferrals: list[dict[str, Any]] = field(default_factory=list)  # {channel, gate, events, notices}
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -330,100 +335,55 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return first, nxt - dt.timedelta(days=1)
 
 
-def portfolio_figures(session: Session, settings: Settings, month: str) -> PortfolioFigures:
-    """THE ADAPTER to the analytics half of issue 9 (integrator: point this at the ``reports``
-    analytics service functions once merged; they read the daily snapshot).
+def _share(x: float | None) -> Decimal | None:
+    """The analytics return rates as floats rounded to 6 places; the documents show exact decimals."""
+    return None if x is None else Decimal(str(x))
 
-    Until then it is provisional and computed as small as possible from what exists on ``main``:
-    aging and PAR from the live loan table (so correct only for the current month-end; past months
-    need the snapshot), IND-08 migration from ``monitoring.classification.migration_matrix``, roll
-    rates from the bucket history, promise-kept and right-party-contact rates from the case tables,
-    and notice counts from the outbox. ``source`` says so on the document.
-    """
-    from collections_svc.monitoring.classification import migration_matrix
+
+def portfolio_figures(session: Session, settings: Settings, month: str) -> PortfolioFigures:
+    """The month's figures from the analytics service functions (``reports.analytics``), the same
+    functions behind ``/api/v1/reports/...``, with the same arguments the API uses for a month:
+    aging as of the month-end; roll rates between the previous and this month-end; IND-08 migration
+    from the previous month-end to this one; rates, collector KPIs and notices over the month."""
+    from collections_svc.reports import analytics as A
 
     first, last = month_bounds(month)
     prev_end = first - dt.timedelta(days=1)
-    buckets = settings.dpd.buckets
-    rows = session.execute(
-        select(Loan.bucket, func.count(), func.coalesce(func.sum(Loan.principal - Loan.principal_paid), 0))
-        .where(Loan.status == "active").group_by(Loan.bucket)).all()
-    got = {(b or buckets[0].code): (int(n), Decimal(int(s)) / 100) for b, n, s in rows}
-    aging = [{"bucket": b.code, "label": b.label, "count": got.get(b.code, (0, 0))[0],
-              "balance": _cents(got.get(b.code, (0, Decimal(0)))[1])} for b in buckets]
-    total_count = sum(a["count"] for a in aging)
-    total_balance = sum((a["balance"] for a in aging), Decimal("0.00"))
-    crow = dict(((c, (int(n), Decimal(int(s)) / 100)) for c, n, s in session.execute(
-        select(LoanClassification.category, func.count(),
-               func.coalesce(func.sum(Loan.principal - Loan.principal_paid), 0))
-        .join(Loan, Loan.id == LoanClassification.loan_id).where(Loan.status == "active")
-        .group_by(LoanClassification.category))))
-    by_category = [{"category": c, "count": crow.get(c, (0, 0))[0], "balance": _cents(crow.get(c, (0, 0))[1])}
-                   for c in CATEGORIES]
-
-    def par(min_dpd: int) -> Decimal | None:
-        if not total_balance:
-            return None
-        s = session.scalar(select(func.coalesce(func.sum(Loan.principal - Loan.principal_paid), 0))
-                           .where(Loan.status == "active", Loan.dpd > min_dpd))
-        return (Decimal(int(s)) / 100 / total_balance).quantize(Decimal("0.0001"))
-
-    # Roll rates: a loan's bucket at each month-end from the bucket history; paid-off/written-off loans
-    # leave to their own columns.
-    def bucket_at(d: dt.date) -> dict[int, str]:
-        hs = session.execute(select(BucketHistory.loan_id, BucketHistory.bucket).where(
-            BucketHistory.entered_on <= d,
-            (BucketHistory.left_on.is_(None)) | (BucketHistory.left_on > d))).all()
-        return dict(hs)
-    at_prev, at_end = bucket_at(prev_end), bucket_at(last)
-    status = dict(session.execute(select(Loan.id, Loan.status).where(Loan.id.in_(list(at_prev)))).all()) \
-        if at_prev else {}
-    cols = [b.code for b in buckets] + ["paid_off", "written_off"]
-    counts: dict[str, Counter] = {b.code: Counter() for b in buckets}
-    for lid, b in at_prev.items():
-        st = str(status.get(lid, "active"))
-        to = st if st in ("paid_off", "written_off") else at_end.get(lid, buckets[0].code)
-        counts.setdefault(b, Counter())[to] += 1
-    # A row with no loans at the start has no rates (None, printed as a dash), not 0%.
-    roll = {b: {c: (Decimal(n[c]) / sum(n.values())).quantize(Decimal("0.0001")) if n else None
-                for c in cols} for b, n in counts.items()}
-    mm = migration_matrix(session, prev_end, last)
-    migration = {f: {t: Decimal(str(mm.rates[f][t])).quantize(Decimal("0.0001")) if sum(mm.counts[f].values())
-                     else None for t in CATEGORIES} for f in CATEGORIES}
-    promises = session.execute(select(Promise.status, func.count()).where(
-        Promise.due_on.between(first, last)).group_by(Promise.status)).all()
-    pc = dict(promises)
-    decided = pc.get("kept", 0) + pc.get("broken", 0)
-    contacts = dict(session.execute(select(ContactLog.outcome, func.count()).where(
-        ContactLog.business_date.between(first, last), ContactLog.channel == "phone")
-        .group_by(ContactLog.outcome)).all())
-    calls = sum(contacts.values())
-    rpc = sum(contacts.get(o, 0) for o in ("reached", "promised", "disputed", "paid_claimed", "refused"))
-    nrows = session.execute(select(Notice.channel, Notice.status, func.count()).where(
-        Notice.business_date.between(first, last)).group_by(Notice.channel, Notice.status)).all()
-    nstats: dict[str, Counter] = defaultdict(Counter)
-    for ch, st, n in nrows:
-        nstats[ch][st] += int(n)
-    notices = [{"channel": ch, **{k: c.get(k, 0) for k in ("queued", "sent", "delivered", "failed", "deferred")}}
-               for ch, c in sorted(nstats.items())]
-    work = session.execute(select(ContactLog.actor, func.count(), func.count(func.distinct(ContactLog.case_id)))
-                           .where(ContactLog.business_date.between(first, last)).group_by(ContactLog.actor)).all()
-    taken = {a: (int(n), int(k or 0)) for a, n, k in session.execute(
-        select(Promise.created_by, func.count(), func.sum(case((Promise.status == "kept", 1), else_=0)))
-        .where(Promise.promised_on.between(first, last)).group_by(Promise.created_by)).all()}
-    teams = dict(session.execute(select(User.username, User.team)).all())
-    collectors = [{"collector": a, "team": teams.get(a), "cases_worked": int(k), "contacts": int(n),
-                   "promises_taken": taken.get(a, (0, 0))[0], "promises_kept": taken.get(a, (0, 0))[1],
-                   "collected": None, "cures": None, "rolls_forward": None, "compliance_blocks": None}
-                  for a, n, k in sorted(work)]
+    ag = A.aging(session, settings, last)
+    tot = ag["total"]
+    rr = A.roll_rates(session, settings, prev_end.replace(day=1), first)
+    mg = A.migration(session, settings, prev_end, last)
+    rt = A.rates(session, settings, first, last)
+    kp = A.collectors(session, settings, first, last)
+    nt = A.notices(session, first, last)
     return PortfolioFigures(
-        month=month, as_of=last, source="provisional adapter (documents.portfolio_figures, live tables)",
-        aging=aging, by_category=by_category, total_count=total_count, total_balance=total_balance,
-        par30=par(30), par90=par(90), roll_columns=cols, roll_rates=roll, migration=migration,
-        rates={"cure_rate": None, "ptp_kept_rate": (Decimal(pc.get("kept", 0)) / decided).quantize(
-            Decimal("0.0001")) if decided else None, "recovery_rate": None,
-            "rpc_rate": (Decimal(rpc) / calls).quantize(Decimal("0.0001")) if calls else None},
-        collectors=collectors, notices=notices,
+        month=month, as_of=last,
+        snapshot_date=dt.date.fromisoformat(ag["snapshot_date"]) if ag["snapshot_date"] else None,
+        aging=[{"bucket": b["bucket"], "label": b["label"], "count": b["loans"], "balance": b["outstanding"],
+                "share": _share(b["share"])} for b in tot["buckets"]],
+        by_category=[{"category": c["category"], "count": c["loans"], "balance": c["outstanding"],
+                      "share": _share(c["share"])} for c in tot["categories"]
+                     if c["category"] != "unclassified" or c["loans"]],
+        total_count=tot["loans"], total_balance=tot["outstanding"],
+        par30=_share(tot["par30"]), par90=_share(tot["par90"]),
+        roll_columns=list(rr["columns"]),
+        roll_rates={r["bucket"]: {c: _share(r["rates_balance"][c]) for c in rr["columns"]} for r in rr["rows"]},
+        migration_rates=[{**m, "rate": _share(m["rate"])} for m in mg["rates"]],
+        migration_columns=list(mg["columns"]),
+        migration={m["category"]: dict(m["balances"]) for m in mg["matrix"]},
+        rates={"cure_rate": _share(rt["cure"]["rate_balance"]), "ptp_kept_rate": _share(rt["promise_kept"]["rate"]),
+               "recovery_rate": _share(rt["recovery"]["rate"]), "rpc_rate": _share(rt["right_party_contact"]["rate"])},
+        collectors=[{"collector": c["name"] or c["username"], "team": c["team"],
+                     "cases_worked": c["cases_worked"], "contacts": c["contacts"],
+                     "promises_taken": c["promises_taken"], "promises_kept": c["promises_kept"],
+                     "collected": c["amount_collected"], "cures": c["cures"], "rolls_forward": c["rolls_forward"],
+                     "compliance_blocks": c["compliance_blocks"], "score": _share(c["score"])}
+                    for c in kp["collectors"]],
+        notices=[{"channel": n["channel"], "template": n["template"], "queued": n["queued"], "sent": n["sent"],
+                  "delivered": n["delivered"], "failed": n["failed"], "deferred": n["ever_deferred"]}
+                 for n in nt["by_template"]],
+        notice_failures=list(nt["failures"]),
+        notice_deferrals=list(nt["deferrals"]),
     )
 
 
@@ -432,7 +392,7 @@ def _charts(f: PortfolioFigures, locale: str) -> dict[str, Any]:
     return {
         "aging": R.bar_chart_svg([(a["bucket"], a["balance"]) for a in f.aging], title=t["aging"],
                                  value_text=[R.fmt_number(a["balance"], locale) for a in f.aging]),
-        "category": R.bar_chart_svg([(t[c["category"]], c["balance"]) for c in f.by_category],
+        "category": R.bar_chart_svg([(R.label(locale, c["category"]), c["balance"]) for c in f.by_category],
                                     title=t["by_category"],
                                     value_text=[R.fmt_number(c["balance"], locale) for c in f.by_category]),
     }
@@ -444,26 +404,38 @@ def render_portfolio_pdf(f: PortfolioFigures, locale: str, bank_name: str) -> by
                                        {"f": f, "charts": _charts(f, locale), "bank_name": bank_name}))
 
 
+COLLECTOR_COLUMNS = ("collector", "team", "score", "cases_worked", "contacts", "promises_taken", "promises_kept",
+                     "collected", "cures", "rolls_forward", "compliance_blocks")
+
+
 def render_portfolio_xlsx(f: PortfolioFigures, locale: str = "zh_CN") -> bytes:
-    """One sheet per table; amounts and rates as numbers (shares 0..1, not percent strings)."""
-    t = R.LABELS[check_locale(locale)]
+    """One sheet per table; amounts and rates as numbers (rates as shares 0..1, not percent strings)."""
+    check_locale(locale)
+    lab = lambda k: R.label(locale, k)  # noqa: E731
     sheets = [
-        ("aging", ["bucket", "label", "count", "balance"],
-         [[a["bucket"], a["label"], a["count"], a["balance"]] for a in f.aging]),
-        ("by_category", ["category", t["category"], "count", "balance"],
-         [[c["category"], t[c["category"]], c["count"], c["balance"]] for c in f.by_category]),
-        ("par", ["metric", "value"], [["total_count", f.total_count], ["total_balance", f.total_balance],
+        ("aging", ["bucket", "label", "count", "balance", "share"],
+         [[a["bucket"], a["label"], a["count"], a["balance"], a["share"]] for a in f.aging]),
+        ("by_category", ["category", "name", "count", "balance", "share"],
+         [[c["category"], lab(c["category"]), c["count"], c["balance"], c["share"]] for c in f.by_category]),
+        ("par", ["metric", "value"], [["as_of", f.as_of], ["snapshot_date", f.snapshot_date],
+                                      ["total_count", f.total_count], ["total_balance", f.total_balance],
                                       ["par30", f.par30], ["par90", f.par90]]),
         ("roll_rates", ["from", *f.roll_columns],
          [[b, *[f.roll_rates[b][c] for c in f.roll_columns]] for b in f.roll_rates]),
-        ("migration", ["from", *CATEGORIES], [[c, *[f.migration[c][d] for d in CATEGORIES]] for c in CATEGORIES]),
+        ("migration_rates", ["category", "opening_balance", "migrated_balance", "denominator", "rate"],
+         [[m["category"], m["opening_balance"], m["migrated_balance"], m["denominator"], m["rate"]]
+          for m in f.migration_rates]),
+        ("migration_matrix", ["from", *f.migration_columns],
+         [[c, *[row[d] for d in f.migration_columns]] for c, row in f.migration.items()]),
         ("rates", ["metric", "value"], [[k, v] for k, v in f.rates.items()]),
-        ("collectors", ["collector", "team", "cases_worked", "contacts", "promises_taken", "promises_kept",
-                        "collected", "cures", "rolls_forward", "compliance_blocks"],
-         [[c.get(k) for k in ("collector", "team", "cases_worked", "contacts", "promises_taken", "promises_kept",
-                              "collected", "cures", "rolls_forward", "compliance_blocks")] for c in f.collectors]),
-        ("notices", ["channel", "queued", "sent", "delivered", "failed", "deferred"],
-         [[n[k] for k in ("channel", "queued", "sent", "delivered", "failed", "deferred")] for n in f.notices]),
+        ("collectors", list(COLLECTOR_COLUMNS), [[c[k] for k in COLLECTOR_COLUMNS] for c in f.collectors]),
+        ("notices", ["channel", "template", "queued", "sent", "delivered", "failed", "deferred"],
+         [[n[k] for k in ("channel", "template", "queued", "sent", "delivered", "failed", "deferred")]
+          for n in f.notices]),
+        ("notice_failures", ["channel", "error_code", "count"],
+         [[x["channel"], x["error_code"], x["count"]] for x in f.notice_failures]),
+        ("notice_deferrals", ["channel", "gate", "events", "notices"],
+         [[x["channel"], x["gate"], x["events"], x["notices"]] for x in f.notice_deferrals]),
     ]
     return R.workbook_bytes(sheets)
 
@@ -484,13 +456,16 @@ def monthly_report_paths(settings: Settings, month: str) -> list[Path]:
         base / f"portfolio-{month}.xlsx"]
 
 
-def month_due(last_swept: dt.date | None) -> str | None:
-    """The month whose report is due once ``last_swept`` (the latest completed sweep) is known: the
-    month before it. Any completed sweep in a month means its first business day has been swept."""
-    if last_swept is None:
+def month_due(first_swept: dt.date | None, last_swept: dt.date | None) -> str | None:
+    """The month whose report is due, given the first and latest completed sweeps: the month before the
+    latest one (any completed sweep in a month means its first business day has been swept), unless
+    the book was never swept by that month's end (a new installation has no figures for it)."""
+    if first_swept is None or last_swept is None:
         return None
-    prev = last_swept.replace(day=1) - dt.timedelta(days=1)
-    return f"{prev:%Y-%m}"
+    month_end = last_swept.replace(day=1) - dt.timedelta(days=1)
+    if first_swept > month_end:
+        return None
+    return f"{month_end:%Y-%m}"
 
 
 def store_monthly_report(session: Session, settings: Settings, month: str) -> StoredReport:

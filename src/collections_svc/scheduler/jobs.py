@@ -79,11 +79,15 @@ def monthly_report_trigger(settings: Settings) -> CronTrigger:
 def monthly_report_job(session_factory: sessionmaker[Session], settings: Settings) -> object:
     """Last month's portfolio report, once the first business day of this month has been swept
     (stored under ``settings.report_documents.output_dir``; a repeat run writes nothing)."""
+    from sqlalchemy import func, select
+
     from collections_svc.reports.documents import month_due, store_monthly_report
-    from collections_svc.sweep.service import last_completed
+    from collections_svc.sweep.models import SweepRun, SweepStatus
 
     with session_scope(session_factory) as s:
-        month = month_due(last_completed(s))
+        first, last = s.execute(select(func.min(SweepRun.business_date), func.max(SweepRun.business_date))
+                                .where(SweepRun.status.in_(SweepStatus.DONE))).one()
+        month = month_due(first, last)
         if month is None:
             return None
         stored = store_monthly_report(s, settings, month)
