@@ -143,7 +143,7 @@ def test_post_loan_report_zh_shows_chinese_text_names_and_the_figures_of_the_ser
     assert "逾期后还款" in text and "最高逾期天数" in text
     # Classification history, warnings, reviews, collection history, conclusion.
     assert data["classification_history"] and "关注" in text and "风险分类变化" in text
-    assert "litigation" in text and "已确认" in text
+    assert "涉诉" in text and "EW-SIG-litigation" in text and "已确认" in text
     assert "经营情况停产两周" in text and "建议加强监控" in text
     assert "催收记录" in text and "承诺还款" in text and "上门走访" in text
     assert data["conclusion"]["current_category"] == "special_mention"
@@ -194,7 +194,7 @@ def test_warning_report_lists_warnings_of_the_period_with_evidence_and_actions(c
     assert data["by_severity"]["high"] == sum(1 for w in in_period if w["severity"] == "high")
     # Evidence and the actions taken: status change with its note, the review task, the review report.
     assert "被供应商起诉" in text and flat("<b>500万</b>") in text
-    assert "状态变更" in text and "已约谈法人代表" in text
+    assert flat("状态变更 未处理 → 已确认：已约谈法人代表") in text
     assert book["task"] is not None  # litigation is 'high': it creates a review task and a watchlist entry
     assert "检查任务" in text and "列入关注名单" in text and "检查报告" in text and "建议加强监控" in text
     sev = [g["severity"] for g in data["groups"]]

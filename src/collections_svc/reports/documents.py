@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -245,14 +246,15 @@ def warning_report_data(session: Session, settings: Settings, start: dt.date, en
     contracts = dict(session.execute(select(Loan.id, Loan.contract_no).where(
         Loan.id.in_({w.loan_id for w in ws if w.loan_id}))).all()) if ws else {}
     actions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    bank_tz = ZoneInfo(settings.bank.timezone)  # audit timestamps are UTC; the report speaks bank dates
     if wids:
         for ev in session.scalars(select(AuditEvent).where(
                 AuditEvent.entity == "warning", AuditEvent.entity_id.in_([str(i) for i in wids]),
                 AuditEvent.action == "warning.status").order_by(AuditEvent.at, AuditEvent.id)):
             after = ev.after or {}
             actions[int(ev.entity_id)].append({
-                "kind": "action_status", "date": ev.at.date(), "actor": ev.actor,
-                "text": f"{(ev.before or {}).get('status', '')} → {after.get('status', '')}",
+                "kind": "action_status", "date": ev.at.astimezone(bank_tz).date(), "actor": ev.actor,
+                "values": [(ev.before or {}).get("status"), after.get("status")], "due_on": None,
                 "note": after.get("note")})
         tasks = session.scalars(select(ReviewTask).where(
             ReviewTask.dedupe_key.in_([f"warning:{i}" for i in wids]))).all()
@@ -261,14 +263,14 @@ def warning_report_data(session: Session, settings: Settings, start: dt.date, en
         for t in tasks:
             wid = int(t.dedupe_key.split(":", 1)[1])
             actions[wid].append({"kind": "action_task", "date": t.created_on, "actor": "system",
-                                 "text": f"{t.kind} / {t.status} / {t.due_on.isoformat()}", "note": None})
+                                 "values": [t.kind, t.status], "due_on": t.due_on, "note": None})
             r = reports.get(t.id)
             if r is not None:
                 actions[wid].append({"kind": "action_review", "date": r.review_date, "actor": r.author,
-                                     "text": r.review_type, "note": r.conclusion})
+                                     "values": [r.review_type], "due_on": None, "note": r.conclusion})
         for e in session.scalars(select(WatchlistEntry).where(WatchlistEntry.warning_id.in_(wids))):
             actions[e.warning_id].append({"kind": "action_watch", "date": e.added_on, "actor": e.added_by,
-                                          "text": "", "note": e.reason})
+                                          "values": [], "due_on": None, "note": e.reason})
     groups = []
     for sev in reversed(SEVERITIES):
         by_b: dict[int, list[dict[str, Any]]] = defaultdict(list)

@@ -102,6 +102,8 @@ LABELS: dict[str, dict[str, str]] = {
         "engine": "系统", "override": "人工调整",
         "operations": "经营情况", "finances": "财务状况", "use_of_funds": "资金用途", "collateral": "抵质押物",
         "guarantors": "保证人",
+        "management_change": "管理层变动", "litigation": "涉诉", "adverse_news": "负面舆情",
+        "industry_downturn": "行业下行", "collateral_value_drop": "押品价值下降", "key_customer_loss": "主要客户流失",
     },
     "en": {
         "post_loan_title": "Post-loan Management Report",
@@ -173,6 +175,9 @@ LABELS: dict[str, dict[str, str]] = {
         "engine": "engine", "override": "override",
         "operations": "Operations", "finances": "Finances", "use_of_funds": "Use of funds",
         "collateral": "Collateral", "guarantors": "Guarantors",
+        "management_change": "Management change", "litigation": "Litigation", "adverse_news": "Adverse news",
+        "industry_downturn": "Industry downturn", "collateral_value_drop": "Collateral value drop",
+        "key_customer_loss": "Key customer lost",
     },
 }
 
