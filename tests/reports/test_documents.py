@@ -9,6 +9,9 @@ import io
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -241,3 +244,31 @@ def test_collectors_and_anonymous_callers_are_refused(client, auth, book, path):
     r = client.get(url, headers=auth("collector"))
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+# ------------------------------------------------------------------ escaping, for any text
+
+
+@settings_(max_examples=60, deadline=None)
+@given(note=st.text(min_size=1, max_size=60), evidence=st.text(min_size=1, max_size=40))
+def test_any_user_text_renders_escaped_in_the_warning_report(note, evidence):
+    """Whatever staff type into a note or evidence, the HTML given to WeasyPrint carries it as text:
+    its escaped form is there and no raw '<' of it survives."""
+    from markupsafe import escape
+
+    from collections_svc.reports.documents_render import render_html
+    d = dt.date(2026, 3, 1)
+    row = {"id": 1, "raised_on": d, "code": "litigation", "rule_id": "EW-SIG-litigation", "kind": "signal",
+           "severity": "high", "status": "open", "evidence": {"note": evidence}, "note": note, "closed_on": None,
+           "contract_no": None, "borrower_id": 1,
+           "actions": [{"kind": "action_status", "date": d, "actor": "risk_officer1", "values": ["open", "closed"],
+                        "due_on": None, "note": note}]}
+    data = {"from": d, "to": d, "bank_name": "示范商业银行", "bank_name_en": "Demo", "total": 1,
+            "by_severity": {"severe": 0, "high": 1, "medium": 0, "low": 0},
+            "by_status": {"open": 1, "acknowledged": 0, "closed": 0}, "borrowers": 1,
+            "groups": [{"severity": "high", "count": 1,
+                        "borrowers": [{"id": 1, "name": "测试企业有限公司", "uscc": "X", "warnings": [row]}]}]}
+    html = render_html("warnings.html.j2", "zh_CN", {"d": data})
+    assert str(escape(note)) in html and str(escape(evidence)) in html
+    if "<" in note:
+        assert note not in html
