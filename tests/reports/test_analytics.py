@@ -232,3 +232,25 @@ def test_catch_up_writes_a_snapshot_for_every_missed_date(session, session_facto
     # Each missed date reports as that day: DPD 1 on 03-03, 3 on 03-05 (one interval row, DPD derived).
     assert analytics.aging(session, settings, D("2026-03-03"))["total"]["buckets"][1]["loans"] == 1
     assert analytics.stages(session, settings, D("2026-03-05"))["stages"][0]["max_dpd"] == 3
+
+
+def test_collectors_are_never_ranked_on_amount_alone():
+    """CN-COL-01 / IND-07: the biggest collector by amount ranks below a balanced one."""
+    base = {"rpc_rate": None, "promise_kept_rate": None, "cure_rate": None, "roll_forward_rate": None,
+            "collected_vs_overdue": None}
+    big = {**base, "name": "甲 big amount", "username": "a", "amount_collected": Decimal("9000000.00"),
+           "collected_vs_overdue": 0.9, "rpc_rate": 0.1, "promise_kept_rate": 0.1, "cure_rate": 0.1,
+           "roll_forward_rate": 0.8}
+    fair = {**base, "name": "乙 balanced", "username": "b", "amount_collected": Decimal("100000.00"),
+            "collected_vs_overdue": 0.5, "rpc_rate": 0.7, "promise_kept_rate": 0.6, "cure_rate": 0.5,
+            "roll_forward_rate": 0.1}
+    for r in (big, fair):
+        r["score"] = analytics.balanced_score(r)
+    # big: (0.1 + 0.1 + 0.1 + 0.2 + 0.9) / 5 = 0.28; fair: (0.7 + 0.6 + 0.5 + 0.9 + 0.5) / 5 = 0.64
+    assert big["score"] == approx(0.28) and fair["score"] == approx(0.64)
+    assert [r["username"] for r in sorted([big, fair], key=analytics._order)] == ["b", "a"]
+    # Equal scores read by name; a row with no rates at all goes last.
+    empty = {**base, "name": "丙", "username": "c", "score": None}
+    twin = {**fair, "name": "乙 balanced 2", "username": "d"}
+    order = sorted([empty, twin, big, fair], key=analytics._order)
+    assert [r["username"] for r in order] == ["b", "d", "a", "c"]
