@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from collections_svc.monitoring.settings import ClassificationSettings, MonitoringSettings
+from collections_svc.reports.documents_settings import ReportDocumentSettings
 from collections_svc.sweep.settings import SchedulerSettings, StrategySettings, SweepSettings
 
 PLACEHOLDER_SECRET = "change-me-in-production"  # noqa: S105 - the value production refuses
@@ -176,6 +177,7 @@ class Settings(BaseSettings):
     sweep: SweepSettings = Field(default_factory=SweepSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     notices: NoticeSettings = Field(default_factory=NoticeSettings)
+    report_documents: ReportDocumentSettings = Field(default_factory=ReportDocumentSettings)
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     attachments_dir: str = "./var/attachments"

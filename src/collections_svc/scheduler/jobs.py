@@ -71,6 +71,30 @@ def promise_check_job(session_factory: sessionmaker[Session], settings: Settings
         return hooks.evaluate_promises(s, today)
 
 
+def monthly_report_trigger(settings: Settings) -> CronTrigger:
+    rd = settings.report_documents
+    return CronTrigger(hour=rd.monthly_hour, minute=rd.monthly_minute, timezone=ZoneInfo(settings.bank.timezone))
+
+
+def monthly_report_job(session_factory: sessionmaker[Session], settings: Settings) -> object:
+    """Last month's portfolio report, once the first business day of this month has been swept
+    (stored under ``settings.report_documents.output_dir``; a repeat run writes nothing)."""
+    from sqlalchemy import func, select
+
+    from collections_svc.reports.documents import month_due, store_monthly_report
+    from collections_svc.sweep.models import SweepRun, SweepStatus
+
+    with session_scope(session_factory) as s:
+        first, last = s.execute(select(func.min(SweepRun.business_date), func.max(SweepRun.business_date))
+                                .where(SweepRun.status.in_(SweepStatus.DONE))).one()
+        month = month_due(first, last)
+        if month is None:
+            return None
+        stored = store_monthly_report(s, settings, month)
+    log.info("monthly report %s: %d file(s) written", month, len(stored.written))
+    return stored
+
+
 def review_check_job(session_factory: sessionmaker[Session], settings: Settings, clock: Clock | None = None
                      ) -> object:
     today = business_date((clock or SystemClock()).now(), settings.bank.timezone)

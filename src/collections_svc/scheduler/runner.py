@@ -54,6 +54,9 @@ class SchedulerService:
                       id="promise_checks", name="promise checks", misfire_grace_time=600)
         sched.add_job(jobs.review_check_job, jobs.review_trigger(s), args=[f, s, self.clock],
                       id="review_checks", name="review due-date checks", misfire_grace_time=grace)
+        if s.report_documents.monthly_enabled:
+            sched.add_job(jobs.monthly_report_job, jobs.monthly_report_trigger(s), args=[f, s],
+                          id="monthly_report", name="monthly portfolio report", misfire_grace_time=grace)
         sched.add_job(self._check_lock, "interval", seconds=s.scheduler.leader_poll_seconds,
                       id="leader_check", name="leader lock check", misfire_grace_time=None)
         if s.scheduler.catch_up_on_start:
