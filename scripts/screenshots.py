@@ -104,6 +104,33 @@ def shoot(page, base: str, route: str, path: Path, *, ready: str = "main h1", fu
     print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
+def shoot_staff(browser, base: str, locale: str, suffix: str, out: Path) -> None:
+    """Supervisor and administrator pages: approvals inbox, monitoring, strategies, scheduler."""
+    for user, pages in (
+        ("supervisor", [("/approvals", "approvals", "main h1", False),
+                        ("/monitoring", "monitoring", "main table, main .msg", False),
+                        ("/monitoring/reviews?overdue=1", "reviews", "main table, main .msg", False)]),
+        ("admin", [("/admin/strategies", "strategies", "tr[data-version]", False),
+                   ("/admin/scheduler", "scheduler", "tr[data-job]", True)]),
+    ):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 860}, device_scale_factor=1, locale=locale)
+        page = ctx.new_page()
+        login(page, base, user, locale)
+        for route, name, ready, full in pages:
+            shoot(page, base, route, out / f"{name}-{suffix}.png", ready=ready, full=full)
+        if user == "admin":
+            # a dry run of the live strategy: what the sweep would do with it now
+            page.goto(f"{base}/#/admin/strategies")
+            page.locator("#draft-form button[data-act=preview]").click()
+            page.locator("#preview-result").wait_for()
+            page.locator("#preview-result").scroll_into_view_if_needed()
+            page.wait_for_timeout(150)
+            path = out / f"strategy-preview-{suffix}.png"
+            page.screenshot(path=str(path), full_page=False)
+            print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        ctx.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -170,6 +197,7 @@ def main() -> int:
                             )
                         shoot(page, base, "/lifecycle", args.out / f"lifecycle-{suffix}.png")
                     ctx.close()
+                    shoot_staff(browser, base, locale, suffix, args.out)
             finally:
                 browser.close()
     return 0
