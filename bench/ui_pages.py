@@ -38,6 +38,25 @@ def timed(page, base: str, url: str, ready: str) -> tuple[float, float]:
     return in_page, wall
 
 
+def signed_in(browser, base: str, username: str):
+    page = browser.new_context().new_page()
+    page.goto(base + "/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("form.login button[type=submit]").click()
+    page.locator("[data-testid=who]").wait_for()
+    return page
+
+
+def measure(page, base: str, pages: dict[str, tuple[str, str]], runs: int) -> dict[str, tuple[float, float]]:
+    results = {}
+    for name, (target, ready) in pages.items():
+        timed(page, base, target, ready)  # warm-up
+        samples = [timed(page, base, target, ready) for _ in range(runs)]
+        results[name] = (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples))
+    return results
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--borrowers", type=int, default=300)
@@ -53,12 +72,7 @@ def main() -> int:
                 headless=True,
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
             )
-            page = browser.new_page()
-            page.goto(base + "/")
-            page.locator("input[name=username]").fill("collector")
-            page.locator("input[name=password]").fill(DEMO_PASSWORD)
-            page.locator("form.login button[type=submit]").click()
-            page.locator("[data-testid=who]").wait_for()
+            page = signed_in(browser, base, "collector")
             loan = page.request.get(base + "/api/v1/loans?dpd_min=1&size=1").json()["items"][0]
             pages = {
                 "floor (static file)": (base + "/css/app.css", "body"),
@@ -69,14 +83,16 @@ def main() -> int:
             }
             if page.request.get(base + "/api/v1/cases?size=1").status != 404:
                 pages["my queue"] = (base + "/#/queue", "main table, main .msg")
-            results = {}
-            for name, (target, ready) in pages.items():
-                timed(page, base, target, ready)  # warm-up
-                samples = [timed(page, base, target, ready) for _ in range(args.runs)]
-                results[name] = (
-                    statistics.median(s[0] for s in samples),
-                    statistics.median(s[1] for s in samples),
-                )
+            results = measure(page, base, pages, args.runs)
+            # Supervisor and administrator pages, in the administrator's session.
+            admin = signed_in(browser, base, "admin")
+            results.update(measure(admin, base, {
+                "approvals inbox": (base + "/#/approvals", "main table, main .msg"),
+                "warnings": (base + "/#/monitoring", "main table, main .msg"),
+                "reviews due": (base + "/#/monitoring/reviews", "main table, main .msg"),
+                "strategies": (base + "/#/admin/strategies", "tr[data-version]"),
+                "scheduler": (base + "/#/admin/scheduler", "tr[data-job]"),
+            }, args.runs))
             browser.close()
     floor = results["floor (static file)"][0]
     print(f"median of {args.runs} loads; 'load' = navigation start to content on screen (Navigation Timing)")

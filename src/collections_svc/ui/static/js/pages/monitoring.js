@@ -5,6 +5,9 @@ import { field, h, link, select, table } from '../dom.js';
 import { date, label, money, num, t } from '../i18n.js';
 import { fromCents } from '../money.js';
 import { errorBox, message, pageTitle } from '../ui.js';
+import { pager } from './borrowers.js';
+
+const PAGE = 50; // rows per page: the lists come whole from the API, the page shows a slice
 
 const SEVERITIES = ['severe', 'high', 'medium', 'low'];
 const STATUSES = ['open', 'acknowledged', 'closed'];
@@ -17,12 +20,22 @@ const names = new Map(); // borrower id -> name, kept for the session (names rar
 
 function reload() { window.dispatchEvent(new HashChangeEvent('hashchange')); }
 
-/** Borrower names for the ids on screen: one page of borrowers, then single look-ups for the rest. */
+let bulk = null;
+/** Started beside the page's own API call on the first visit: one page of borrower names. */
+function prefetchNames() {
+  if (!bulk) {
+    bulk = api('/borrowers', { query: { size: 500 } }).then((page) => {
+      for (const b of page.items || []) names.set(b.id, b.name);
+    }, () => {});
+  }
+  return bulk;
+}
+
+/** Borrower names for the ids on screen: the bulk page, then single look-ups for the rest. */
 async function borrowerNames(ids) {
   let missing = [...new Set(ids)].filter((id) => !names.has(id));
-  if (missing.length > 8) {
-    const page = await api('/borrowers', { query: { size: 500 } }).catch(() => ({ items: [] }));
-    for (const b of page.items || []) names.set(b.id, b.name);
+  if (missing.length > 8 || bulk) {
+    await prefetchNames();
     missing = missing.filter((id) => !names.has(id));
   }
   await Promise.all(missing.slice(0, 60).map((id) => api(`/borrowers/${Number(id)}`)
@@ -56,6 +69,17 @@ function evidenceValue(k, v) {
   return String(v);
 }
 
+function slice(rows, query) {
+  const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+  const page = Math.min(pages, Math.max(1, Number(query.page) || 1));
+  return { page, shown: rows.slice((page - 1) * PAGE, page * PAGE) };
+}
+
+function pagerFor(rows, page, path, query, navigate) {
+  if (rows.length <= PAGE) return null;
+  return pager({ total: rows.length, page, size: PAGE }, (p) => navigate(path, { ...query, page: p }));
+}
+
 function severityTag(sev) {
   return h('span', { class: `tag sev-${SEVERITIES.includes(sev) ? sev : 'low'}` }, label('severity', sev));
 }
@@ -75,13 +99,15 @@ export async function renderWarnings(view, { query, user, navigate }) {
   view.append(pageTitle(t('mon.title')), tabs('/monitoring'), form);
   let rows;
   try {
-    rows = await api('/monitoring/warnings', { query: { severity, status, limit: 200 } });
+    prefetchNames();
+    rows = await api('/monitoring/warnings', { query: { severity, status, limit: 1000 } });
   } catch (err) {
     view.append(errorBox(err, { what: t('mon.warnings') }));
     return;
   }
   if (!rows.length) { view.append(message('info', t('mon.noWarnings'))); return; }
-  await borrowerNames(rows.map((w) => w.borrower_id));
+  const { page, shown } = slice(rows, query);
+  await borrowerNames(shown.map((w) => w.borrower_id));
   const canWrite = WRITERS.includes(user.role);
   const slot = h('div', { 'aria-live': 'polite' });
   const act = (w, next) => async (ev) => {
@@ -108,12 +134,13 @@ export async function renderWarnings(view, { query, user, navigate }) {
       ...(canWrite ? [{ label: t('mon.actions'), cell: (w) => h('div', { class: 'action-buttons' },
         (NEXT[w.status] || []).map((next) => h('button', { type: 'button', 'data-action': next,
           onclick: act(w, next) }, t(`mon.to.${next}`)))) }] : []),
-    ], rows, { caption: t('mon.warnings'), srCaption: true,
-      rowAttrs: (w) => ({ 'data-warning': String(w.id), 'data-status': w.status }) }));
+    ], shown, { caption: t('mon.warnings'), srCaption: true,
+      rowAttrs: (w) => ({ 'data-warning': String(w.id), 'data-status': w.status }) }),
+    pagerFor(rows, page, '/monitoring', { severity, status }, navigate));
   if (!canWrite) view.append(message('info', t('mon.readOnly', { role: label('role', user.role) })));
 }
 
-export async function renderWatchlist(view) {
+export async function renderWatchlist(view, { query, navigate }) {
   view.append(pageTitle(t('mon.title')), tabs('/monitoring/watchlist'));
   let rows;
   try {
@@ -123,14 +150,16 @@ export async function renderWatchlist(view) {
     return;
   }
   if (!rows.length) { view.append(message('info', t('mon.noWatch'))); return; }
-  await borrowerNames(rows.map((w) => w.borrower_id));
+  const { page, shown } = slice(rows, query);
+  await borrowerNames(shown.map((w) => w.borrower_id));
   view.append(table([
     { label: t('mon.borrower'), cell: (w) => borrowerLink(w.borrower_id) },
     { label: t('mon.added'), nowrap: true, cell: (w) => date(w.added_on) },
     { label: t('mon.reason'), cell: (w) => h('span', { class: 'ev-text' }, w.reason) },
     { label: t('mon.fromWarning'), cell: (w) => (w.warning_id ? `#${w.warning_id}` : '—') },
     { label: t('mon.addedBy'), cell: (w) => w.added_by },
-  ], rows, { caption: t('mon.watchCaption', { n: num(rows.length) }) }));
+  ], shown, { caption: t('mon.watchCaption', { n: num(rows.length) }) }),
+  pagerFor(rows, page, '/monitoring/watchlist', {}, navigate));
 }
 
 export async function renderReviews(view, { query, navigate }) {
@@ -143,6 +172,7 @@ export async function renderReviews(view, { query, navigate }) {
   let due; let overdue;
   try {
     // Which tasks are overdue is the API's judgement (the bank's business date), not the browser's.
+    prefetchNames();
     [due, overdue] = await Promise.all([overdueOnly ? null : api('/monitoring/reviews/due'),
       api('/monitoring/reviews/due', { query: { overdue: 'true' } })]);
   } catch (err) {
@@ -152,7 +182,8 @@ export async function renderReviews(view, { query, navigate }) {
   const rows = overdueOnly ? overdue : due;
   const late = new Set(overdue.map((r) => r.id));
   if (!rows.length) { view.append(message('info', overdueOnly ? t('mon.noOverdue') : t('mon.noReviews'))); return; }
-  await borrowerNames(rows.map((r) => r.borrower_id));
+  const { page, shown } = slice(rows, query);
+  await borrowerNames(shown.map((r) => r.borrower_id));
   view.append(h('p', { class: 'muted', 'data-testid': 'count' },
     t('mon.reviewCount', { n: num(rows.length), late: num(late.size) })),
   table([
@@ -164,6 +195,7 @@ export async function renderReviews(view, { query, navigate }) {
     { label: t('mon.reason'), cell: (r) => h('span', { class: 'ev-text' }, r.reason) },
     { label: t('mon.rule'), cell: (r) => (r.rule_id ? h('code', {}, r.rule_id) : '—') },
     { label: t('mon.status'), cell: (r) => label('reviewStatus', r.status) },
-  ], rows, { caption: t('mon.reviews'), srCaption: true,
-    rowAttrs: (r) => ({ 'data-review': String(r.id), class: late.has(r.id) ? 'overdue' : null }) }));
+  ], shown, { caption: t('mon.reviews'), srCaption: true,
+    rowAttrs: (r) => ({ 'data-review': String(r.id), class: late.has(r.id) ? 'overdue' : null }) }),
+  pagerFor(rows, page, '/monitoring/reviews', { overdue: overdueOnly ? '1' : '' }, navigate));
 }
