@@ -11,6 +11,7 @@ from collections_svc.cases import models as _cases  # noqa: F401,E402
 from collections_svc.legal import models as _legal  # noqa: F401,E402
 from collections_svc.monitoring import models as _monitoring  # noqa: F401,E402
 from collections_svc.notices import models as _notices  # noqa: F401,E402
+from collections_svc.reports import models as _reports  # noqa: F401,E402
 from collections_svc.restructuring import models as _restructuring  # noqa: F401,E402
 from collections_svc.strategy import models as _strategy  # noqa: F401,E402
 from collections_svc.sweep import models as _sweep  # noqa: F401,E402

@@ -187,6 +187,15 @@ def classify_book(session: Session, business_date: dt.date, settings: Any) -> An
     return fn(session, business_date, settings)
 
 
+def write_snapshot(session: Session, business_date: dt.date, partition: tuple[int, int]) -> Any:
+    """Write the reports' daily loan snapshot for the date and partition (idempotent per date)."""
+    fn = _resolve("collections_svc.reports.snapshot", "write_snapshot")
+    if fn is None:
+        _missing("reports.snapshot.write_snapshot (daily portfolio snapshot)")
+        return None
+    return fn(session, business_date, partition)
+
+
 def known_templates() -> set[str] | None:
     """Template names ("channel/name") the notices package ships; None when it is not installed."""
     manifest = _resolve("collections_svc.notices.templates", "MANIFEST")

@@ -15,6 +15,7 @@ Steps (DESIGN.md rule 6, set-based first, then per case in batches):
 5. Evaluate the active strategy for every open case not on hold, with facts read per page of
    cases by a few set-based queries; fire ``escalate`` to the decided stage (forward only), queue
    the stage's notices, create its tasks and suggest proposals to supervisors.
+6. Housekeeping, then the reports' daily loan snapshot (reports.snapshot; idempotent per date).
 
 A dry run does all of it inside a savepoint that is rolled back: it returns what would change and
 writes nothing (not even the ledger row).
@@ -303,6 +304,18 @@ def _steps(session: Session, day: dt.date, settings: Settings, partition: Partit
         st.error("approvals", exc)
     cases_service.refresh_priorities(session)
     timings["housekeeping"] = time.perf_counter() - t
+
+    # Last, so the reports' snapshot holds tonight's DPD, category and case stages (issue 9).
+    t = time.perf_counter()
+    try:
+        with session.begin_nested():
+            snap = hooks.write_snapshot(session, day, (partition.k, partition.n))
+        if snap is not None:
+            st.r.stats["snapshot"] = {"status": snap.status, "keyframe": snap.keyframe, "loans": snap.loans,
+                                      "rows_written": snap.rows_written}
+    except Exception as exc:
+        st.error("snapshot", exc)
+    timings["snapshot"] = time.perf_counter() - t
 
     st.r.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
 
