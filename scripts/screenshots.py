@@ -105,9 +105,12 @@ def shoot(page, base: str, route: str, path: Path, *, ready: str = "main h1", fu
 
 
 def shoot_staff(browser, base: str, locale: str, suffix: str, out: Path) -> None:
-    """Supervisor and administrator pages: approvals inbox, monitoring, strategies, scheduler."""
+    """Supervisor and administrator pages: dashboard with the report charts, reports, approvals inbox,
+    monitoring, strategies, scheduler."""
     for user, pages in (
-        ("supervisor", [("/approvals", "approvals", "main h1", False),
+        ("supervisor", [("/dashboard", "dashboard-supervisor", "#stage-table, #trend-table", True),
+                        ("/reports?by=region", "reports", "#roll-matrix", True),
+                        ("/approvals", "approvals", "main h1", False),
                         ("/monitoring", "monitoring", "main table, main .msg", False),
                         ("/monitoring/reviews?overdue=1", "reviews", "main table, main .msg", False)]),
         ("admin", [("/admin/strategies", "strategies", "tr[data-version]", False),
@@ -139,7 +142,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = os.environ.get("COLLECTIONS_CHROMIUM", "/usr/bin/chromium")
     with tempfile.TemporaryDirectory() as tmp:
-        url = seeded_sqlite(Path(tmp) / "shots.db", borrowers=args.borrowers)
+        url = seeded_sqlite(Path(tmp) / "shots.db", borrowers=args.borrowers, history_days=62)
         with running_server(url) as base, sync_playwright() as pw:
             prepare_cases(base)
             browser = pw.chromium.launch(

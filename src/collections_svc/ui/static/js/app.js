@@ -6,12 +6,13 @@ import { ADMIN_ROLES, ADMIN_TABS, adminHome, renderAdmin, renderScheduler, rende
 import { renderApprovals } from './pages/approvals.js';
 import { renderBorrower, renderBorrowers } from './pages/borrowers.js';
 import { renderCase } from './pages/case.js';
-import { renderDashboard } from './pages/dashboard.js';
+import { REPORT_READERS, renderDashboard } from './pages/dashboard.js';
 import { renderLifecycle } from './pages/lifecycle.js';
 import { renderLoan } from './pages/loan.js';
 import { renderLogin } from './pages/login.js';
 import { renderReviews, renderWarnings, renderWatchlist } from './pages/monitoring.js';
 import { renderQueue } from './pages/queue.js';
+import { renderReports } from './pages/reports.js';
 import { errorBox, loading, message, pageTitle } from './ui.js';
 
 const STAFF = ['collector', 'supervisor', 'risk_officer', 'admin'];
@@ -24,6 +25,7 @@ const NAV = [
   { path: '/approvals', key: 'nav.approvals', roles: ['supervisor', 'admin'] },
   { path: '/borrowers', key: 'nav.borrowers', roles: READERS },
   { path: '/monitoring', key: 'nav.monitoring', roles: READERS },
+  { path: '/reports', key: 'nav.reports', roles: REPORT_READERS },
   { path: '/lifecycle', key: 'nav.lifecycle', roles: READERS },
   { path: '/admin', key: 'nav.admin', roles: ADMIN_ROLES, home: adminHome },
 ];
@@ -39,6 +41,7 @@ const ROUTES = [
   [/^\/cases\/(\d+)$/, renderCase, READERS],
   [/^\/approvals(?:\/(\d+))?$/, renderApprovals, ['supervisor', 'admin', 'auditor']],
   [/^\/lifecycle$/, renderLifecycle, READERS],
+  [/^\/reports$/, renderReports, REPORT_READERS],
   [/^\/monitoring$/, renderWarnings, READERS],
   [/^\/monitoring\/watchlist$/, renderWatchlist, READERS],
   [/^\/monitoring\/reviews$/, renderReviews, READERS],
