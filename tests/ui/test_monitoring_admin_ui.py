@@ -200,7 +200,7 @@ def test_template_preview_shows_the_rendered_notice_as_text(login, page, api_as,
 def test_scheduler_status_and_sweep_history(login, page, api_as, ui_server):
     api = api_as("admin")
     status = api.get("/api/v1/scheduler/status")
-    history = api.get("/api/v1/sweeps")
+    history = api.get("/api/v1/sweeps?limit=30")   # the page shows the latest 30 runs
     login("admin", "zh-CN")
     page.goto(f"{ui_server}/#/admin/scheduler")
     expect(page.locator(".tabs a[aria-current=page]")).to_have_text("调度与日终批处理")
@@ -208,5 +208,7 @@ def test_scheduler_status_and_sweep_history(login, page, api_as, ui_server):
     expect(page.locator("#leader-state")).to_have_text(leader)
     expect(page.locator("tr[data-job]")).to_have_count(len(status["jobs"]))
     expect(page.locator("tr[data-run]")).to_have_count(len(history["items"]))
+    expect(page.locator("caption", has_text="次运行")).to_have_text(f"共 {history['total']} 次运行，最新在前")
+    expect(page.locator(f"tr[data-run='{history['items'][0]['id']}']")).to_contain_text(history["items"][0]["triggered_by"])
     page.locator("#lang").select_option("en")
     expect(page.locator("tr[data-job=sweep]")).to_contain_text("Close-of-business sweep")
