@@ -99,6 +99,7 @@ def login(page, base: str, user: str, locale: str) -> None:
 def shoot(page, base: str, route: str, path: Path, *, ready: str = "main h1", full: bool = True) -> None:
     page.goto(f"{base}/#{route}")
     page.locator(ready).first.wait_for()
+    page.mouse.move(0, 0)  # no tooltip left open by where the last click was
     page.wait_for_timeout(150)
     page.screenshot(path=str(path), full_page=full)
     print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
