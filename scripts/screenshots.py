@@ -105,6 +105,12 @@ def shoot(page, base: str, route: str, path: Path, *, ready: str = "main h1", fu
     print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
+DRAFT = {"version": "early-visit-1", "description": "visit from 15 days past due; remind from day 1",
+         "rules": [{"id": "early_visit", "when": {"dpd_min": 15}, "target": "visit", "tasks": ["visit"]},
+                   {"id": "remind", "when": {"dpd_min": 1}, "target": "phone_reminder",
+                    "notices": ["sms/first_reminder"]}]}
+
+
 def shoot_staff(browser, base: str, locale: str, suffix: str, out: Path) -> None:
     """Supervisor and administrator pages: dashboard with the report charts, reports, approvals inbox,
     monitoring, strategies, scheduler."""
@@ -123,8 +129,9 @@ def shoot_staff(browser, base: str, locale: str, suffix: str, out: Path) -> None
         for route, name, ready, full in pages:
             shoot(page, base, route, out / f"{name}-{suffix}.png", ready=ready, full=full)
         if user == "admin":
-            # a dry run of the live strategy: what the sweep would do with it now
+            # a dry run of a stricter draft: what the sweep would do with it on the book now
             page.goto(f"{base}/#/admin/strategies")
+            page.locator("#draft-form textarea").fill(json.dumps(DRAFT, indent=2, ensure_ascii=False))
             page.locator("#draft-form button[data-act=preview]").click()
             page.locator("#preview-result").wait_for()
             page.locator("#preview-result").scroll_into_view_if_needed()
