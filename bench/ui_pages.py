@@ -1,6 +1,6 @@
 """Page load times of the web UI in a real browser, on the demo book (SQLite, 300 borrowers by default).
 
-Usage: .venv/bin/python bench/ui_pages.py [--borrowers 300] [--runs 15]
+Usage: .venv/bin/python bench/ui_pages.py [--borrowers 300] [--runs 15] [--history-days 31]
 
 Each sample is a full navigation (new document, all modules, the page's API calls) until the page's
 content is on screen. The floor is a bare navigation to a static file in the same browser and run, so
@@ -61,10 +61,12 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--borrowers", type=int, default=300)
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--history-days", type=int, default=31)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        url = seeded_sqlite(Path(tmp) / "bench.db", borrowers=args.borrowers)
+        # a month of past nights first: the report pages read a month of daily snapshots
+        url = seeded_sqlite(Path(tmp) / "bench.db", borrowers=args.borrowers, history_days=args.history_days)
         print(f"seeded {args.borrowers} borrowers in {time.perf_counter() - t0:.1f} s")
         with running_server(url) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(
@@ -87,6 +89,8 @@ def main() -> int:
             # Supervisor and administrator pages, in the administrator's session.
             admin = signed_in(browser, base, "admin")
             results.update(measure(admin, base, {
+                "dashboard + reports": (base + "/#/dashboard", "#stage-table, #trend-table"),
+                "reports page": (base + "/#/reports", "#roll-matrix"),
                 "approvals inbox": (base + "/#/approvals", "main table, main .msg"),
                 "warnings": (base + "/#/monitoring", "main table, main .msg"),
                 "reviews due": (base + "/#/monitoring/reviews", "main table, main .msg"),
