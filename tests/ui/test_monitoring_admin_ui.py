@@ -175,6 +175,8 @@ def test_strategy_versions_validate_and_dry_run(login, page, api_as, ui_server):
     # one version's rules
     page.goto(f"{ui_server}/#/admin/strategies/{listing['active_version']}")
     expect(page.locator("main tbody tr")).to_have_count(len(active["document"]["rules"]))
+    page.locator("button[data-act=preview]").click()
+    expect(page.locator("#preview-result")).to_contain_text(f"Dry run of {active['version']}")
 
 
 def test_template_preview_shows_the_rendered_notice_as_text(login, page, api_as, ui_server):

@@ -176,8 +176,8 @@ async function renderStrategy(view, version, user) {
       ev.target.disabled = true;
       slot.replaceChildren(message('info', t('common.loading')));
       try {
-        const body = { dry_run: true, strategy_version: s.shipped ? null : s.version };
-        slot.replaceChildren(previewResult(await api('/sweeps', { method: 'POST', body })));
+        // Saved, shipped or live alike: the version's own document is dry-run (nothing is saved).
+        slot.replaceChildren(previewResult(await api('/strategies/preview', { method: 'POST', body: { document: s.document } })));
       } catch (err) { slot.replaceChildren(errorBox(err)); }
       ev.target.disabled = false;
     } }, t('strat.preview')));
