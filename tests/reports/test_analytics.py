@@ -192,3 +192,43 @@ def test_partitioned_sweep_writes_each_partition_once(session, settings):
     assert a["loans"] == 5 and {b["bucket"]: b["loans"] for b in a["buckets"]}["M1"] == 5
     parts = session.execute(text("SELECT partition, loans FROM snapshot_day ORDER BY partition")).all()
     assert [p for p, _ in parts] == ["0/2", "1/2"] and sum(n for _, n in parts) == 5
+
+
+def test_notice_statistics_by_template_failure_code_and_gate(session, settings, book):
+    from collections_svc.notices.models import Notice, NoticeStatusEvent
+
+    notices = session.query(Notice).order_by(Notice.id).all()
+    assert len(notices) >= 2, "the default ladder queues notices for the overdue loans"
+    failed, deferred = notices[0], notices[1]
+    failed.status, failed.error_code = "failed", "30003"
+    deferred.status, deferred.defer_reason = "deferred", "CN-COL-03 quiet hours"
+    for at in ("2026-01-30T13:30:00+00:00", "2026-01-30T14:30:00+00:00"):
+        session.add(NoticeStatusEvent(notice_id=deferred.id, status="deferred", source="dispatcher",
+                                      detail="CN-COL-03 quiet hours; next try 2026-01-31T00:00:00+00:00",
+                                      at=dt.datetime.fromisoformat(at)))
+    session.commit()
+    res = analytics.notices(session, D("2026-01-01"), D("2026-02-28"))
+    assert res["totals"]["queued"] == len(notices) and res["totals"]["failed"] == 1
+    assert res["failures"] == [{"channel": failed.channel, "error_code": "30003", "count": 1}]
+    # Two deferral events of one notice by the same gate (the "next try" part is not the gate).
+    assert res["deferrals"] == [{"channel": deferred.channel, "gate": "CN-COL-03 quiet hours", "events": 2,
+                                 "notices": 1}]
+    assert sum(t["queued"] for t in res["by_template"]) == len(notices)
+    # Compliance blocks reach the collector's KPIs (the case is assigned to collector1).
+    kpi = analytics.collectors(session, settings, D("2026-01-01"), D("2026-02-28"))["collectors"][0]
+    assert kpi["compliance_blocks"] == 2
+
+
+def test_catch_up_writes_a_snapshot_for_every_missed_date(session, session_factory, settings):
+    from collections_svc.sweep.service import run_pending
+
+    make_loan(session, schedule=[("2026-03-02", "5000.00", "50.00")])
+    session.commit()
+    run_sweep(session, D("2026-03-02"), settings)
+    session.commit()
+    run_pending(session_factory, D("2026-03-05"), settings)
+    written = session.scalars(select(SnapshotDay.business_date).order_by(SnapshotDay.business_date)).all()
+    assert written == [D("2026-03-02"), D("2026-03-03"), D("2026-03-04"), D("2026-03-05")]
+    # Each missed date reports as that day: DPD 1 on 03-03, 3 on 03-05 (one interval row, DPD derived).
+    assert analytics.aging(session, settings, D("2026-03-03"))["total"]["buckets"][1]["loans"] == 1
+    assert analytics.stages(session, settings, D("2026-03-05"))["stages"][0]["max_dpd"] == 3

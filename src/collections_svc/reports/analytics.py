@@ -150,18 +150,21 @@ _GONE = ("(SELECT z.status FROM loan_snapshot z WHERE z.loan_id = a.loan_id AND 
          "ORDER BY z.valid_from DESC LIMIT 1)")
 
 
-def _transitions(session: Session, settings: Settings, a_at: AsOf, b_at: AsOf) -> list:
+def _transitions(session: Session, settings: Settings, a_at: AsOf, b_at: AsOf, categories: bool = True) -> list:
     sa, pa = state_sql(session, a_at, "a")
     sb, pb = state_sql(session, b_at, "b")
     dest = _dest_expr(settings, _GONE)
     frm = bucket_case("a.dpd", settings.dpd.buckets)
+    cats = "a.category_rank" if categories else "NULL"
+    tcats = "b.category_rank" if categories else "NULL"
+    group_cats = ", a.category_rank, b.category_rank" if categories else ""
     return session.execute(text(f"""
-        SELECT {frm} AS frm, a.category_rank AS fcat, {dest} AS dest, b.category_rank AS tcat,
+        SELECT {frm} AS frm, {cats} AS fcat, {dest} AS dest, {tcats} AS tcat,
                COUNT(*) AS n, SUM(a.outstanding) AS bal,
                SUM(CASE WHEN b.status = 0 THEN b.outstanding ELSE 0 END) AS closing
         FROM {sa} a LEFT JOIN {sb} b ON b.loan_id = a.loan_id
         WHERE a.status = 0
-        GROUP BY {frm}, a.category_rank, {dest}, b.category_rank
+        GROUP BY {frm}, {dest}{group_cats}
     """), {**pa, **pb}).all()
 
 
@@ -174,19 +177,24 @@ def roll_rates(session: Session, settings: Settings, from_month: dt.date, to_mon
     and counted in ``unmatched``.
     """
     a_at, b_at = month_snapshot(session, from_month), month_snapshot(session, to_month)
+    rows = [] if a_at.empty or b_at.empty else _transitions(session, settings, a_at, b_at, categories=False)
+    return _matrix(settings, from_month, to_month, a_at, b_at, rows)
+
+
+def _matrix(settings: Settings, from_month: dt.date, to_month: dt.date, a_at: AsOf, b_at: AsOf,
+            transitions: list) -> dict:
     codes = [c for c, _ in _buckets(settings)]
     cols = [*codes, PAID_OFF, WRITTEN_OFF]
     cells = {f: {t: [0, 0] for t in cols} for f in codes}
     unmatched = [0, 0]
-    if not a_at.empty and not b_at.empty:
-        for r in _transitions(session, settings, a_at, b_at):
-            if r.dest not in cols:
-                unmatched[0] += int(r.n)
-                unmatched[1] += int(r.bal or 0)
-                continue
-            c = cells[r.frm][r.dest]
-            c[0] += int(r.n)
-            c[1] += int(r.bal or 0)
+    for r in transitions:
+        if r.dest not in cols:
+            unmatched[0] += int(r.n)
+            unmatched[1] += int(r.bal or 0)
+            continue
+        c = cells[r.frm][r.dest]
+        c[0] += int(r.n)
+        c[1] += int(r.bal or 0)
     rows = []
     for i, (code, label) in enumerate(_buckets(settings)):
         n = sum(v[0] for v in cells[code].values())
@@ -214,15 +222,20 @@ def roll_rates(session: Session, settings: Settings, from_month: dt.date, to_mon
 def roll_rate_trend(session: Session, settings: Settings, to_month: dt.date, months: int) -> dict:
     """Month by month for ``months`` months ending at ``to_month``: stay (matrix diagonal) and
     roll-forward rate per bucket, by balance, plus the book's overall roll-forward rate."""
+    first = add_months(to_month.replace(day=1), -months)
+    month_list = [add_months(first, j) for j in range(months + 1)]
+    ats = [month_snapshot(session, m) for m in month_list]
+    # One two-scan join per month. (Tried: all month-ends in one CTE joined to itself; 2x slower in the
+    # bench, the 1.2M-row sorts spill to disk.)
     series = []
-    for i in range(months, 0, -1):
-        b = add_months(to_month.replace(day=1), 1 - i)
-        a = add_months(b, -1)
-        m = roll_rates(session, settings, a, b)
+    for j in range(months):
+        a_at, b_at = ats[j], ats[j + 1]
+        rows = [] if a_at.empty or b_at.empty else _transitions(session, settings, a_at, b_at, categories=False)
+        m = _matrix(settings, month_list[j], month_list[j + 1], a_at, b_at, rows)
         fwd = sum(r["roll_forward_rate"] * float(r["balance"]) for r in m["rows"] if r["roll_forward_rate"])
         total = float(m["opening_balance"])
         series.append({
-            "month": b.strftime("%Y-%m"), "from_snapshot": m["from"]["snapshot_date"],
+            "month": month_list[j + 1].strftime("%Y-%m"), "from_snapshot": m["from"]["snapshot_date"],
             "to_snapshot": m["to"]["snapshot_date"], "opening_balance": m["opening_balance"],
             "stay": {r["bucket"]: r["stay_rate"] for r in m["rows"]},
             "roll_forward": {r["bucket"]: r["roll_forward_rate"] for r in m["rows"]},
