@@ -144,3 +144,16 @@ def test_collector_sees_the_book_but_not_the_reports(login, page, api_as, ui_ser
     expect(page.locator("h1")).to_have_text("Not allowed")
     assert api_as("collector").status("/api/v1/reports/aging") == 403
     assert api_as("collector").status("/api/v1/reports/stages") == 403
+
+
+def test_reports_page_in_chinese_with_yuan_and_category_names(login, page, api_as, ui_server):
+    aging = api_as("auditor").get("/api/v1/reports/aging")
+    login("auditor", "zh-CN")
+    page.locator("nav a[data-nav=reports]").click()
+    expect(page.locator("h1")).to_have_text("报表")
+    normal = next(c for c in aging["total"]["categories"] if c["category"] == "normal")
+    row = page.locator("tr[data-category=normal]")
+    expect(row.locator("th")).to_have_text("正常")
+    expect(row.locator("td").nth(1)).to_have_text(yuan(normal["outstanding"], "¥"))
+    expect(page.locator("#roll-matrix caption")).to_have_text("按余额计的迁徙矩阵（每行合计 100%）")
+    expect(page.locator("a[data-report=collectors][data-format=xlsx]")).to_have_text("Excel（XLSX）")
