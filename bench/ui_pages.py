@@ -1,6 +1,6 @@
 """Page load times of the web UI in a real browser, on the demo book (SQLite, 300 borrowers by default).
 
-Usage: .venv/bin/python bench/ui_pages.py [--borrowers 300] [--runs 15]
+Usage: .venv/bin/python bench/ui_pages.py [--borrowers 300] [--runs 15] [--history-days 31]
 
 Each sample is a full navigation (new document, all modules, the page's API calls) until the page's
 content is on screen. The floor is a bare navigation to a static file in the same browser and run, so
@@ -38,14 +38,35 @@ def timed(page, base: str, url: str, ready: str) -> tuple[float, float]:
     return in_page, wall
 
 
+def signed_in(browser, base: str, username: str):
+    page = browser.new_context().new_page()
+    page.goto(base + "/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("form.login button[type=submit]").click()
+    page.locator("[data-testid=who]").wait_for()
+    return page
+
+
+def measure(page, base: str, pages: dict[str, tuple[str, str]], runs: int) -> dict[str, tuple[float, float]]:
+    results = {}
+    for name, (target, ready) in pages.items():
+        timed(page, base, target, ready)  # warm-up
+        samples = [timed(page, base, target, ready) for _ in range(runs)]
+        results[name] = (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples))
+    return results
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--borrowers", type=int, default=300)
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--history-days", type=int, default=31)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        url = seeded_sqlite(Path(tmp) / "bench.db", borrowers=args.borrowers)
+        # a month of past nights first: the report pages read a month of daily snapshots
+        url = seeded_sqlite(Path(tmp) / "bench.db", borrowers=args.borrowers, history_days=args.history_days)
         print(f"seeded {args.borrowers} borrowers in {time.perf_counter() - t0:.1f} s")
         with running_server(url) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(
@@ -53,12 +74,7 @@ def main() -> int:
                 headless=True,
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
             )
-            page = browser.new_page()
-            page.goto(base + "/")
-            page.locator("input[name=username]").fill("collector")
-            page.locator("input[name=password]").fill(DEMO_PASSWORD)
-            page.locator("form.login button[type=submit]").click()
-            page.locator("[data-testid=who]").wait_for()
+            page = signed_in(browser, base, "collector")
             loan = page.request.get(base + "/api/v1/loans?dpd_min=1&size=1").json()["items"][0]
             pages = {
                 "floor (static file)": (base + "/css/app.css", "body"),
@@ -69,14 +85,18 @@ def main() -> int:
             }
             if page.request.get(base + "/api/v1/cases?size=1").status != 404:
                 pages["my queue"] = (base + "/#/queue", "main table, main .msg")
-            results = {}
-            for name, (target, ready) in pages.items():
-                timed(page, base, target, ready)  # warm-up
-                samples = [timed(page, base, target, ready) for _ in range(args.runs)]
-                results[name] = (
-                    statistics.median(s[0] for s in samples),
-                    statistics.median(s[1] for s in samples),
-                )
+            results = measure(page, base, pages, args.runs)
+            # Supervisor and administrator pages, in the administrator's session.
+            admin = signed_in(browser, base, "admin")
+            results.update(measure(admin, base, {
+                "dashboard + reports": (base + "/#/dashboard", "#stage-table, #trend-table"),
+                "reports page": (base + "/#/reports", "#roll-matrix"),
+                "approvals inbox": (base + "/#/approvals", "main table, main .msg"),
+                "warnings": (base + "/#/monitoring", "main table, main .msg"),
+                "reviews due": (base + "/#/monitoring/reviews", "main table, main .msg"),
+                "strategies": (base + "/#/admin/strategies", "tr[data-version]"),
+                "scheduler": (base + "/#/admin/scheduler", "tr[data-job]"),
+            }, args.runs))
             browser.close()
     floor = results["floor (static file)"][0]
     print(f"median of {args.runs} loads; 'load' = navigation start to content on screen (Navigation Timing)")

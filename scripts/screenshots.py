@@ -99,9 +99,47 @@ def login(page, base: str, user: str, locale: str) -> None:
 def shoot(page, base: str, route: str, path: Path, *, ready: str = "main h1", full: bool = True) -> None:
     page.goto(f"{base}/#{route}")
     page.locator(ready).first.wait_for()
+    page.mouse.move(0, 0)  # no tooltip left open by where the last click was
     page.wait_for_timeout(150)
     page.screenshot(path=str(path), full_page=full)
     print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+DRAFT = {"version": "early-visit-1", "description": "visit from 15 days past due; remind from day 1",
+         "rules": [{"id": "early_visit", "when": {"dpd_min": 15}, "target": "visit", "tasks": ["visit"]},
+                   {"id": "remind", "when": {"dpd_min": 1}, "target": "phone_reminder",
+                    "notices": ["sms/first_reminder"]}]}
+
+
+def shoot_staff(browser, base: str, locale: str, suffix: str, out: Path) -> None:
+    """Supervisor and administrator pages: dashboard with the report charts, reports, approvals inbox,
+    monitoring, strategies, scheduler."""
+    for user, pages in (
+        ("supervisor", [("/dashboard", "dashboard-supervisor", "#stage-table, #trend-table", True),
+                        ("/reports?by=region", "reports", "#roll-matrix", True),
+                        ("/approvals", "approvals", "main h1", False),
+                        ("/monitoring", "monitoring", "main table, main .msg", False),
+                        ("/monitoring/reviews?overdue=1", "reviews", "main table, main .msg", False)]),
+        ("admin", [("/admin/strategies", "strategies", "tr[data-version]", False),
+                   ("/admin/scheduler", "scheduler", "tr[data-job]", True)]),
+    ):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 860}, device_scale_factor=1, locale=locale)
+        page = ctx.new_page()
+        login(page, base, user, locale)
+        for route, name, ready, full in pages:
+            shoot(page, base, route, out / f"{name}-{suffix}.png", ready=ready, full=full)
+        if user == "admin":
+            # a dry run of a stricter draft: what the sweep would do with it on the book now
+            page.goto(f"{base}/#/admin/strategies")
+            page.locator("#draft-form textarea").fill(json.dumps(DRAFT, indent=2, ensure_ascii=False))
+            page.locator("#draft-form button[data-act=preview]").click()
+            page.locator("#preview-result").wait_for()
+            page.locator("#preview-result").scroll_into_view_if_needed()
+            page.wait_for_timeout(150)
+            path = out / f"strategy-preview-{suffix}.png"
+            page.screenshot(path=str(path), full_page=False)
+            print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        ctx.close()
 
 
 def main() -> int:
@@ -112,7 +150,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = os.environ.get("COLLECTIONS_CHROMIUM", "/usr/bin/chromium")
     with tempfile.TemporaryDirectory() as tmp:
-        url = seeded_sqlite(Path(tmp) / "shots.db", borrowers=args.borrowers)
+        url = seeded_sqlite(Path(tmp) / "shots.db", borrowers=args.borrowers, history_days=62)
         with running_server(url) as base, sync_playwright() as pw:
             prepare_cases(base)
             browser = pw.chromium.launch(
@@ -170,6 +208,7 @@ def main() -> int:
                             )
                         shoot(page, base, "/lifecycle", args.out / f"lifecycle-{suffix}.png")
                     ctx.close()
+                    shoot_staff(browser, base, locale, suffix, args.out)
             finally:
                 browser.close()
     return 0

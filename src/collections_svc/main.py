@@ -33,6 +33,7 @@ from collections_svc.ops import metrics as ops_metrics
 from collections_svc.reports.documents_router import router as report_documents_router
 from collections_svc.reports.router import router as reports_router
 from collections_svc.restructuring.router import router as restructuring_router
+from collections_svc.scheduler.router import router as scheduler_router
 from collections_svc.strategy.router import router as strategy_router
 from collections_svc.sweep.router import router as sweep_router
 
@@ -40,7 +41,7 @@ log = logging.getLogger("collections_svc.http")
 ROUTERS = [
     auth_router, audit_router, loans_router, imports_router, cases_router, approvals_router,
     restructuring_router, legal_router, monitoring_router, strategy_router, sweep_router, notices_router,
-    report_documents_router, reports_router, twilio_webhooks,
+    report_documents_router, reports_router, twilio_webhooks, scheduler_router,
 ]
 
 

@@ -99,3 +99,13 @@ def test_letters_state_balance_overdue_reason_dispute_and_contact():
             "Contact:",
         ):
             assert phrase in en, (name, phrase)
+
+
+def test_template_list_for_the_admin_preview(client, auth):
+    r = client.get("/api/v1/notice-templates", headers=auth("admin"))
+    assert r.status_code == 200, r.text
+    by_name = {t["name"]: t for t in r.json()}
+    assert by_name["first_demand"]["channel"] == "letter"
+    assert "overdue_amount_upper" in by_name["first_demand"]["variables"]
+    assert by_name["promise_broken"]["trigger_values"] == {"promise_amount": "50000.00", "promise_date": "2026-04-10"}
+    assert by_name["promise_broken"]["locales"] == ["zh_CN", "en"]

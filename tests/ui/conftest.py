@@ -45,7 +45,8 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def ui_server(tmp_path_factory) -> Iterator[str]:
     path = tmp_path_factory.mktemp("ui") / "ui.db"
-    url = seeded_sqlite(path, borrowers=30)
+    # 35 past nights swept first: the trend and roll-rate reports have more than one snapshot
+    url = seeded_sqlite(path, borrowers=30, history_days=35)
     with running_server(url) as base:
         yield base
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel
 from twilio.request_validator import RequestValidator
 
 from collections_svc.auth.deps import READERS, STAFF, DbSession, allow
@@ -32,7 +33,7 @@ from collections_svc.notices.schemas import (
     PreviewOut,
     PrintBatchOut,
 )
-from collections_svc.notices.templates import LOCALES, render, spec_of
+from collections_svc.notices.templates import LOCALES, MANIFEST, render, spec_of
 
 router = APIRouter(prefix="/api/v1", tags=["notices"])
 webhooks = APIRouter(prefix="/api/v1/webhooks/twilio", tags=["webhooks"])
@@ -132,6 +133,24 @@ def preview_post(
 
         return Response(WeasyPrintRenderer().render_pdf(p.body), media_type="application/pdf")
     return p
+
+
+class TemplateOut(BaseModel):
+    name: str
+    channel: str
+    description: str
+    variables: list[str]
+    trigger_values: dict[str, str]   # supplied by the trigger; previews use these samples
+    locales: list[str]
+
+
+@router.get("/notice-templates", response_model=list[TemplateOut],
+            summary="The notice templates of the manifest with their variables (preview one per case)")
+def list_templates(_: Reader):
+    return [TemplateOut(name=name, channel=spec.channel, description=spec.description,
+                        variables=sorted(spec.all_variables), trigger_values=dict(spec.extra),
+                        locales=list(LOCALES))
+            for name, spec in MANIFEST.items()]
 
 
 @router.get(

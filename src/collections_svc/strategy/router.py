@@ -1,22 +1,26 @@
-"""Admin API for strategies: list versions, read one, save a new (validated) version, activate it."""
+"""Admin API for strategies: list versions, read one, validate or preview a draft, save a new (validated)
+version, activate it."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Body, Depends, Request
+from pydantic import BaseModel, Field
 
 from collections_svc.auth.deps import DbSession, allow
 from collections_svc.auth.models import Role, User
 from collections_svc.auth.service import actor_of
 from collections_svc.strategy import service
 from collections_svc.strategy.rules import StrategyDoc, parse_strategy
+from collections_svc.sweep.schemas import SweepResult
 
 router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"])
 Reader = Annotated[User, Depends(allow(Role.admin, Role.supervisor, Role.risk_officer, Role.auditor))]
 Admin = Annotated[User, Depends(allow(Role.admin))]
+# Previewing runs the sweep in a rolled-back savepoint: the same people who may preview a sweep.
+Previewer = Annotated[User, Depends(allow(Role.admin, Role.supervisor))]
 
 
 class StrategyVersionOut(BaseModel):
@@ -34,6 +38,19 @@ class StrategyVersionOut(BaseModel):
 class StrategyList(BaseModel):
     active_version: str
     items: list[StrategyVersionOut]
+
+
+class ValidationOut(BaseModel):
+    valid: bool
+    version: str
+    rules: int
+    warnings: list[str] = []
+    version_exists: bool = False
+
+
+class PreviewIn(BaseModel):
+    document: dict[str, Any] = Field(description="the draft strategy document (not saved)")
+    as_of: dt.date | None = Field(None, description="business date to preview; default: the date that last closed")
 
 
 class StrategyDetail(BaseModel):
@@ -63,6 +80,30 @@ def list_strategies(request: Request, session: DbSession, _: Reader):
                                         is_active=active == shipped.version, shipped=True,
                                         rules=len(shipped.rules)))
     return StrategyList(active_version=active, items=items)
+
+
+@router.post("/validate", response_model=ValidationOut,
+             summary="Check a draft strategy without saving it (422 with every problem, or its warnings)")
+def validate_strategy(request: Request, session: DbSession, _: Reader,
+                      document: Annotated[dict[str, Any], Body()]):
+    strategy = parse_strategy(document, service.known_templates(request.app.state.settings))
+    return ValidationOut(valid=True, version=strategy.version, rules=len(strategy.rules),
+                         warnings=list(strategy.warnings),
+                         version_exists=service.find_version(session, strategy.version) is not None)
+
+
+@router.post("/preview", response_model=SweepResult,
+             summary="Dry-run a draft strategy against the book: what tonight's sweep would do with it")
+def preview_strategy(body: PreviewIn, request: Request, session: DbSession, user: Previewer):
+    from collections_svc.scheduler.jobs import closed_business_date
+    from collections_svc.sweep import service as sweep_service
+
+    st = request.app.state
+    strategy = parse_strategy(body.document, service.known_templates(st.settings))
+    day = body.as_of or closed_business_date(st.clock.now(), st.settings)
+    report = sweep_service.run_sweep(session, day, st.settings, dry_run=True, actor=actor_of(user),
+                                     strategy=strategy)
+    return SweepResult(**{k: v for k, v in report.as_dict().items() if k in SweepResult.model_fields})
 
 
 @router.get("/{version}", response_model=StrategyDetail,

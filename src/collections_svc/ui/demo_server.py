@@ -35,9 +35,13 @@ def free_port() -> int:
 
 
 def seeded_sqlite(path: Path, *, borrowers: int = 30, password: str = DEMO_PASSWORD,
-                  open_cases: bool = True) -> str:
+                  open_cases: bool = True, history_days: int = 0) -> str:
     """Migrate a fresh SQLite file, seed users and a portfolio as of today, run DPD (and the sweep, when
-    installed, to open cases); return its URL."""
+    installed, to open cases); return its URL.
+
+    ``history_days`` > 0 first sweeps each of that many past days in order, so the daily snapshots
+    behind the trend and roll-rate reports have a history (for screenshots; a demo approximation:
+    the seeded payments are not replayed day by day)."""
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{path}"
@@ -52,6 +56,8 @@ def seeded_sqlite(path: Path, *, borrowers: int = 30, password: str = DEMO_PASSW
             seed_portfolio(s, settings, today, borrowers=borrowers)
             run_dpd(s, today, settings.dpd)
         if open_cases:
+            for back in range(history_days, 0, -1):
+                _open_cases(factory, settings, today - dt.timedelta(days=back))
             _open_cases(factory, settings, today)
     finally:
         engine.dispose()

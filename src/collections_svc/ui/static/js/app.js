@@ -2,15 +2,17 @@
 import { api, setUnauthenticatedHandler } from './api.js';
 import { h } from './dom.js';
 import { LOCALES, getLocale, label, setLocale, t } from './i18n.js';
-import { renderAdmin } from './pages/admin.js';
+import { ADMIN_ROLES, ADMIN_TABS, adminHome, renderAdmin, renderScheduler, renderStrategies, renderTemplates } from './pages/admin.js';
 import { renderApprovals } from './pages/approvals.js';
 import { renderBorrower, renderBorrowers } from './pages/borrowers.js';
 import { renderCase } from './pages/case.js';
-import { renderDashboard } from './pages/dashboard.js';
+import { REPORT_READERS, renderDashboard } from './pages/dashboard.js';
 import { renderLifecycle } from './pages/lifecycle.js';
 import { renderLoan } from './pages/loan.js';
 import { renderLogin } from './pages/login.js';
+import { renderReviews, renderWarnings, renderWatchlist } from './pages/monitoring.js';
 import { renderQueue } from './pages/queue.js';
+import { renderReports } from './pages/reports.js';
 import { errorBox, loading, message, pageTitle } from './ui.js';
 
 const STAFF = ['collector', 'supervisor', 'risk_officer', 'admin'];
@@ -22,9 +24,13 @@ const NAV = [
   { path: '/queue', key: 'nav.queue', roles: ['collector', 'supervisor', 'admin'] },
   { path: '/approvals', key: 'nav.approvals', roles: ['supervisor', 'admin'] },
   { path: '/borrowers', key: 'nav.borrowers', roles: READERS },
+  { path: '/monitoring', key: 'nav.monitoring', roles: READERS },
+  { path: '/reports', key: 'nav.reports', roles: REPORT_READERS },
   { path: '/lifecycle', key: 'nav.lifecycle', roles: READERS },
-  { path: '/admin', key: 'nav.admin', roles: ['admin'] },
+  { path: '/admin', key: 'nav.admin', roles: ADMIN_ROLES, home: adminHome },
 ];
+
+const tabRoles = (path) => ADMIN_TABS.find((tab) => tab.path === path).roles;
 
 const ROUTES = [
   [/^\/dashboard$/, renderDashboard, READERS],
@@ -35,7 +41,14 @@ const ROUTES = [
   [/^\/cases\/(\d+)$/, renderCase, READERS],
   [/^\/approvals(?:\/(\d+))?$/, renderApprovals, ['supervisor', 'admin', 'auditor']],
   [/^\/lifecycle$/, renderLifecycle, READERS],
-  [/^\/admin$/, renderAdmin, ['admin']],
+  [/^\/reports$/, renderReports, REPORT_READERS],
+  [/^\/monitoring$/, renderWarnings, READERS],
+  [/^\/monitoring\/watchlist$/, renderWatchlist, READERS],
+  [/^\/monitoring\/reviews$/, renderReviews, READERS],
+  [/^\/admin$/, renderAdmin, tabRoles('/admin')],
+  [/^\/admin\/strategies(?:\/([^/]+))?$/, renderStrategies, tabRoles('/admin/strategies')],
+  [/^\/admin\/templates$/, renderTemplates, tabRoles('/admin/templates')],
+  [/^\/admin\/scheduler$/, renderScheduler, tabRoles('/admin/scheduler')],
 ];
 
 const state = { user: null, seq: 0, routed: false };
@@ -68,7 +81,7 @@ function renderTop() {
   }
   const role = state.user.role;
   const links = NAV.filter((n) => n.roles.includes(role)).map((n) => h('li', {},
-    h('a', { href: '#' + n.path, 'aria-current': path.startsWith(n.path) ? 'page' : null, 'data-nav': n.path.slice(1) },
+    h('a', { href: '#' + (n.home ? n.home(role) : n.path), 'aria-current': path.startsWith(n.path) ? 'page' : null, 'data-nav': n.path.slice(1) },
       t(n.key))));
   const logout = h('button', { type: 'button', class: 'link-btn', onclick: logoutNow }, t('nav.logout'));
   top.replaceChildren(h('div', { class: 'bar' }, brand,
