@@ -8,6 +8,7 @@ import re
 import urllib.request
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -157,3 +158,33 @@ def test_reports_page_in_chinese_with_yuan_and_category_names(login, page, api_a
     expect(row.locator("td").nth(1)).to_have_text(yuan(normal["outstanding"], "¥"))
     expect(page.locator("#roll-matrix caption")).to_have_text("按余额计的迁徙矩阵（每行合计 100%）")
     expect(page.locator("a[data-report=collectors][data-format=xlsx]")).to_have_text("Excel（XLSX）")
+
+
+def test_documents_download_from_the_reports_and_borrower_pages_in_the_page_language(login, page, api_as, ui_server):
+    """The PDF documents are one click away, generated in the page's language; collectors get no link."""
+    login("supervisor", "zh-CN")
+    page.locator("nav a[data-nav=reports]").click()
+    link = page.locator("a[data-document=portfolio-pdf]")
+    expect(link).to_contain_text("月度资产组合报告")
+    assert "locale=zh_CN" in link.get_attribute("href")
+    with page.expect_download() as dl:
+        link.click()
+    assert dl.value.suggested_filename.endswith(".pdf")
+    assert Path(dl.value.path()).read_bytes()[:5] == b"%PDF-"
+    warn = page.locator("a[data-document=warnings]").get_attribute("href")
+    assert "from=" in warn and "to=" in warn
+    borrower = api_as("supervisor").get("/api/v1/borrowers?size=1")["items"][0]
+    page.goto(f"{ui_server}/#/borrowers/{borrower['id']}")
+    post_loan = page.locator("a[data-document=post-loan]")
+    expect(post_loan).to_have_text("贷后管理报告（PDF）")
+    with page.expect_download() as dl:
+        post_loan.click()
+    assert Path(dl.value.path()).read_bytes()[:5] == b"%PDF-"
+
+
+def test_collector_gets_no_document_link(login, page, api_as, ui_server):
+    borrower = api_as("collector").get("/api/v1/borrowers?size=1")["items"][0]
+    login("collector", "en")
+    page.goto(f"{ui_server}/#/borrowers/{borrower['id']}")
+    expect(page.locator("h1")).to_have_text(borrower["name"])
+    expect(page.locator("a[data-document=post-loan]")).to_have_count(0)

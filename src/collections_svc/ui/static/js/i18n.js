@@ -19,6 +19,8 @@ let locale = initial();
 let fmtCache = {};
 
 export function getLocale() { return locale; }
+/** The locale code the server's documents take (zh_CN, en). */
+export function docLocale() { return locale === 'zh-CN' ? 'zh_CN' : 'en'; }
 
 export function setLocale(next) {
   if (!DICTS[next]) return;

@@ -1,6 +1,6 @@
 import { api } from '../api.js';
 import { field, formData, h, link, select, table } from '../dom.js';
-import { date, label, money, num, t } from '../i18n.js';
+import { date, docLocale, label, money, num, t } from '../i18n.js';
 import { dl } from '../dom.js';
 import { loadAll, errorBox, message, onSubmit, pageTitle, section } from '../ui.js';
 
@@ -93,6 +93,12 @@ export async function renderBorrower(view, { params, user }) {
     ], list, { caption: t('borrower.cases'), srCaption: true }) : message('info', t('borrower.noCases'))));
   }
   view.append(section(t('borrower.contacts'), contactsTable(b.contacts), addContactForm(b, user)));
+  // The post-loan report is management information: the API refuses collectors, so no link for them.
+  if (['admin', 'supervisor', 'risk_officer', 'auditor'].includes(user.role)) {
+    view.append(section(t('borrower.documents'), h('a', {
+      href: `/api/v1/reports/documents/borrowers/${id}/post-loan.pdf?locale=${docLocale()}`, download: '',
+      'data-document': 'post-loan' }, t('borrower.postLoanReport'))));
+  }
   if (['admin', 'supervisor'].includes(user.role)) view.append(editBorrowerForm(b));
 }
 

@@ -2,7 +2,7 @@
 // heat-map table, cure / promise-kept / recovery / right-party-contact rates and collector performance,
 // each with CSV and XLSX downloads of exactly what the API computed.
 import { field, h, select, table } from '../dom.js';
-import { date, label, money, num, pct, t } from '../i18n.js';
+import { date, docLocale, label, money, num, pct, t } from '../i18n.js';
 import { errorBox, loadAll, message, pageTitle, section } from '../ui.js';
 
 const SLICES = ['', 'product', 'region', 'industry', 'team'];
@@ -45,7 +45,23 @@ export async function renderReports(view, { query, navigate }) {
     { path: '/reports/collectors', query: period },
   ]);
   view.append(pageTitle(t('rep.title')), controls(q, navigate, rates.ok ? rates.data : null));
-  view.append(agingSection(aging, q), rollSection(roll, q), ratesSection(rates, period), collectorSection(coll, period));
+  view.append(agingSection(aging, q), rollSection(roll, q), ratesSection(rates, period), collectorSection(coll, period),
+    documentsSection(q, rates.ok ? rates.data : null));
+}
+
+/** The PDF/XLSX documents (monthly portfolio report, risk-warning report) in the page's language. */
+function documentsSection(q, ratesData) {
+  const locale = docLocale();
+  const month = q.rr_from;
+  const portfolio = (ext) => h('a', { href: `/api/v1/reports/documents/portfolio/${encodeURIComponent(month)}.${ext}?locale=${locale}`,
+    download: '', 'data-document': `portfolio-${ext}` }, t(`rep.doc.portfolio.${ext}`, { month }));
+  const period = { from: q.from || (ratesData ? ratesData.from : ''), to: q.to || (ratesData ? ratesData.to : ''), locale };
+  const qs = new URLSearchParams(Object.entries(period).filter(([, v]) => v));
+  const warnings = h('a', { href: `/api/v1/reports/documents/warnings.pdf?${qs}`, download: '', 'data-document': 'warnings' },
+    t('rep.doc.warnings'));
+  return section(t('rep.documents'), h('ul', { class: 'doc-links' },
+    h('li', {}, portfolio('pdf')), h('li', {}, portfolio('xlsx')), h('li', {}, warnings)),
+  h('p', { class: 'muted' }, t('rep.doc.hint')));
 }
 
 function controls(q, navigate, ratesData) {
