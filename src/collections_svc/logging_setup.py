@@ -25,7 +25,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": _mask(record.getMessage()),
             "request_id": request_id_var.get(),
-            "actor": actor_var.get(),
+            "actor": getattr(record, "actor", None) or actor_var.get(),
         }
         for key in ("path", "method", "status", "duration_ms", "case_id"):
             if hasattr(record, key):
