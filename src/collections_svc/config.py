@@ -96,6 +96,9 @@ class SecuritySettings(BaseModel):
     login_max_attempts: int = 5
     login_window_seconds: int = 300
     cookie_secure: bool = False
+    # Long-lived bearer token for the Prometheus scraper: opens GET /metrics only (empty = off; then
+    # the scraper signs in as an integration user). At least 32 characters in production.
+    metrics_token: SecretStr = SecretStr("")
 
 
 class TwilioSettings(BaseModel):
@@ -201,6 +204,8 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "COLLECTIONS_SECURITY__SECRET_KEY is a placeholder; set a real secret in production"
                 )
+            if 0 < len(self.security.metrics_token.get_secret_value()) < 32:
+                raise ValueError("COLLECTIONS_SECURITY__METRICS_TOKEN must be at least 32 characters")
             if len(self.security.secret_key.get_secret_value()) < 32:
                 raise ValueError("COLLECTIONS_SECURITY__SECRET_KEY must be at least 32 characters")
         return self
