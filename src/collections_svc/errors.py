@@ -127,7 +127,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
+        # Called outside the except block (Starlette's outer middleware): pass the exception itself, and
+        # the request id from the request (its context variable is already reset there).
+        log.error("unhandled error", exc_info=exc, extra={
+            "path": request.url.path, "request_id": getattr(request.state, "request_id", None),
+            "actor": getattr(request.state, "actor", None)})
         return problem(500, "internal", "Internal error",
                        "An unexpected error occurred; nothing was changed. Quote the request id to support.",
                        request)

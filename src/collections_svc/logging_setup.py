@@ -24,7 +24,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "msg": _mask(record.getMessage()),
-            "request_id": request_id_var.get(),
+            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
             "actor": getattr(record, "actor", None) or actor_var.get(),
         }
         for key in ("path", "method", "status", "duration_ms", "case_id"):
