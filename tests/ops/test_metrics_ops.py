@@ -10,10 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from collections_svc.auth.models import Role
+from collections_svc.auth.service import create_user
 from collections_svc.config import Settings
-from collections_svc.db import make_engine
+from collections_svc.db import make_engine, make_sessionmaker
 from collections_svc.main import create_app
+from collections_svc.migrate import upgrade
 from collections_svc.sweep.models import SweepRun
+from tests.conftest import BACKENDS, PASSWORD, create_database
 from tests.notices.test_dispatch import _enqueue, _run
 from tests.ops.test_metrics import _value
 
@@ -121,3 +125,33 @@ def test_lock_timeout_fails_fast_and_is_counted(client, auth, db_url):
         holder.rollback()
     engine.dispose()
     assert timeouts("lock_timeout") == before + 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="lock_timeout is a PostgreSQL setting")
+def test_a_request_stuck_behind_a_lock_answers_503_retry_after(tmp_path_factory, clock):
+    """With DATABASE__LOCK_TIMEOUT_MS the API fails fast with a retryable problem instead of a 500."""
+    url, drop = create_database("postgresql", tmp_path_factory)
+    try:
+        upgrade(url)
+        eng = make_engine(url)
+        with make_sessionmaker(eng)() as s:
+            create_user(s, username="busy_admin", password=PASSWORD, role=Role.admin)
+            s.commit()
+        eng.dispose()
+        app = create_app(Settings(env="test", database={"url": url, "lock_timeout_ms": 200}), clock=clock)
+        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+        with TestClient(app, raise_server_exceptions=False) as c, psycopg.connect(dsn) as holder:
+            tok = c.post("/api/v1/auth/token", json={"username": "busy_admin", "password": PASSWORD})
+            h = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+            holder.execute("SET lock_timeout = 5000")
+            holder.execute("LOCK TABLE strategy_version IN ACCESS EXCLUSIVE MODE")
+            r = c.get("/api/v1/strategies", headers=h)
+            holder.rollback()
+            assert r.status_code == 503, r.text
+            assert r.headers["Retry-After"] == "1"
+            assert r.json()["type"].endswith("/database-busy") and r.json()["request_id"]
+            assert c.get("/api/v1/strategies", headers=h).status_code == 200  # the retry succeeds
+        app.state.sessionmaker.kw["bind"].dispose()
+    finally:
+        drop()
