@@ -2,6 +2,13 @@
 
     .venv/bin/python bench/sweep_bench.py --backend postgresql --loans 250000,1000000
     .venv/bin/python bench/sweep_bench.py --backend sqlite --loans 25000,100000
+    .venv/bin/python bench/sweep_bench.py --backend postgresql --loans 1000000 --workers 1,2,4
+
+With ``--workers`` (PostgreSQL): the book is generated once into a template database; for each worker
+count W a copy is made (CREATE DATABASE ... TEMPLATE) and W real ``collections-svc sweep --partition K/W``
+processes sweep night 1 in parallel. Prints the wall time, the speed-up over one worker and the floor.
+The speed-up is bounded by the cores of the machine (PostgreSQL's backends and our processes share
+them): on a 2-core machine expect at most about 2x, whatever W.
 
 For each size: builds a fresh database with the real migrations, generates the book with set-based
 SQL (about --overdue of loans past due, DPD spread 1..100), then times
@@ -57,6 +64,24 @@ def new_database(backend: str, tmp: Path) -> tuple[str, callable]:
     return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}", drop
 
 
+def _pg_defer_indexes(c, tables: tuple[str, ...]) -> list[str]:
+    """Drop secondary indexes and foreign keys of TABLES; return the statements that rebuild them.
+    Loading first and indexing once afterwards is several times faster than maintaining them row by row."""
+    rebuild: list[str] = []
+    for t in tables:
+        for name, ddl in c.execute(text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"), {"t": t}).all():
+            c.execute(text(f'ALTER TABLE {t} DROP CONSTRAINT "{name}"'))
+            rebuild.append(f'ALTER TABLE {t} ADD CONSTRAINT "{name}" {ddl}')
+        for name, ddl in c.execute(text(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = :t AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname)"), {"t": t}).all():
+            c.execute(text(f'DROP INDEX "{name}"'))
+            rebuild.insert(0, ddl)  # indexes before the foreign keys that use them
+    return rebuild
+
+
 def generate(engine, n: int, overdue_every: int) -> None:
     pg = engine.dialect.name == "postgresql"
     series = "generate_series(1, :n) AS s(x)" if pg else "s"
@@ -72,6 +97,7 @@ def generate(engine, n: int, overdue_every: int) -> None:
     d0, d1 = ("DATE '2025-06-30'", "DATE '2027-06-30'") if pg else ("'2025-06-30'", "'2027-06-30'")
     nb = max(1, n // 10)
     with engine.begin() as c:
+        rebuild = _pg_defer_indexes(c, ("borrower", "loan", "installment")) if pg else []
         c.execute(text(f"""{with_s}INSERT INTO borrower (id, external_id, name, uscc, timezone, language,
                            version, created_at, updated_at, region, segment)
             SELECT x, 'B' || x, 'Bench borrower ' || x, '91' || {pad('x', 16)}, 'Asia/Shanghai', 'zh_CN', 1,
@@ -94,6 +120,8 @@ def generate(engine, n: int, overdue_every: int) -> None:
         c.execute(text(f"""{with_s}INSERT INTO installment (loan_id, seq, due_on, principal_due, interest_due,
                            penalty_due, principal_paid, interest_paid, penalty_paid)
             SELECT x, 2, {future('365')}, 50000000, 2000000, 0, 0, 0, 0 FROM {series}"""), {"n": n})
+        for ddl in rebuild:
+            c.execute(text(ddl))
         if pg:
             for t in ("borrower", "loan"):
                 c.execute(text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
@@ -116,13 +144,85 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def partitioned(args) -> None:
+    """The nightly sweep over one book with 1, 2, 4... parallel `collections-svc sweep --partition K/W`
+    processes. Night 1 (every overdue loan opens a case: per-case work) runs once, whole-book, in the
+    template; each copy then sweeps night 2 (the steady state every other night looks like)."""
+    import subprocess
+    workers = [int(x) for x in args.workers.split(",")]
+    exe = str(Path(sys.executable).with_name("collections-svc"))
+    day2 = AS_OF + dt.timedelta(days=1)
+    print(f"load average before: {tuple(round(x, 1) for x in os.getloadavg())}; cores: {os.cpu_count()}")
+    for n in [int(x) for x in args.loans.split(",")]:
+        tmpl_url, drop_tmpl = new_database("postgresql", Path(args.tmp))
+        try:
+            upgrade(tmpl_url)
+            engine = make_engine(tmpl_url, statement_timeout_ms=0)
+            t = time.perf_counter()
+            generate(engine, n, args.overdue_every)
+            gen = time.perf_counter() - t
+            settings = Settings(env="test", database={"url": tmpl_url}, sweep={"preview_limit": 0})
+            t = time.perf_counter()
+            r1 = run_sweep_job(make_sessionmaker(engine), AS_OF, settings)
+            n1 = time.perf_counter() - t
+            assert r1.status == "succeeded", r1.errors[:3]
+            with engine.connect() as c:
+                c.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+            engine.dispose()
+            print(f"{n:,} loans: generated in {gen:.1f} s; night 1 (one process, {r1.counts['cases_opened']:,} "
+                  f"cases opened) {n1:.1f} s; steps {r1.stats.get('seconds')}", flush=True)
+            print(f"{'loans':>9} {'workers':>7} {'floor s':>8} {'night2 s':>9} {'x floor':>8} {'speed-up':>8} "
+                  f"{'load avg':>9}", flush=True)
+            tmpl = tmpl_url.rsplit("/", 1)[1]
+            base = None
+            for w in workers:
+                name = f"cs_bench_{uuid.uuid4().hex[:8]}"
+                with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                    c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{tmpl}"')
+                url = tmpl_url.rsplit("/", 1)[0] + "/" + name
+                try:
+                    eng = make_engine(url, statement_timeout_ms=0)
+                    fl = min(floor(eng) for _ in range(3))
+                    env = {**os.environ, "COLLECTIONS_ENV": "test", "COLLECTIONS_DATABASE__URL": url,
+                           "COLLECTIONS_SWEEP__PREVIEW_LIMIT": "0"}
+                    t = time.perf_counter()
+                    procs = [subprocess.Popen([exe, "sweep", "--as-of", day2.isoformat(), "--partition", f"{k}/{w}"],
+                                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             for k in range(w)]
+                    for p in procs:
+                        _, errout = p.communicate()
+                        assert p.returncode == 0, errout.decode()[-2000:]
+                    wall = time.perf_counter() - t
+                    with eng.connect() as c:
+                        runs = c.execute(text("SELECT status, errors FROM sweep_run WHERE business_date = :d"),
+                                         {"d": day2}).all()
+                    assert len(runs) == w and {r[0] for r in runs} == {"succeeded"}, [
+                        (r[0], (r[1] or [])[:2]) for r in runs]
+                    base = base or wall
+                    print(f"{n:>9} {w:>7} {fl:>8.2f} {wall:>9.2f} {wall / fl:>8.1f} {base / wall:>8.2f} "
+                          f"{os.getloadavg()[0]:>9.1f}", flush=True)
+                    eng.dispose()
+                finally:
+                    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            drop_tmpl()
+    print(f"The speed-up is bounded by the {os.cpu_count()} cores of this machine, which PostgreSQL, every "
+          "sweep process and the other work on the machine share; partitions also take turns from the "
+          "book-wide classification on (sweep/service.py _book_wide_turn).")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--loans", default="100000", help="comma-separated book sizes")
     ap.add_argument("--overdue-every", type=int, default=20, help="1 loan in N is overdue (20 = 5%%)")
     ap.add_argument("--tmp", default=str(ROOT / "var"))
+    ap.add_argument("--workers", default="", help="e.g. 1,2,4: partitioned night 1 in parallel processes (PG)")
     args = ap.parse_args()
+    if args.workers:
+        partitioned(args)
+        return
     from tests.sweep import standins
     standins.install()
     stand_in = not (standins.REAL_STATES and standins.REAL_CASES)

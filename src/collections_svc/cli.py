@@ -1,4 +1,5 @@
-"""The `collections-svc` command: serve, migrate, create-user, import, dpd, demo, check-config."""
+"""The `collections-svc` command: serve, scheduler, dispatch, sweep, migrate, create-user, import, dpd, demo,
+check-config."""
 
 from __future__ import annotations
 
@@ -207,6 +208,20 @@ def scheduler() -> None:
     """Run the scheduler process (sweep, notice dispatch, promise and review checks); one leader at a time."""
     from collections_svc.scheduler.runner import main
     main(get_settings())
+
+
+@app.command()
+def dispatch(
+    limit: Annotated[int, typer.Option(help="notices claimed per batch")] = 50,
+    interval: Annotated[float, typer.Option(help="seconds to wait when nothing is due")] = 1.0,
+    concurrency: Annotated[int, typer.Option(help="parallel provider calls per batch")] = 8,
+    once: Annotated[bool, typer.Option("--once", help="one batch, then exit")] = False,
+    idle_exit: Annotated[bool, typer.Option("--idle-exit", help="exit when nothing is left to send")] = False,
+) -> None:
+    """Run a notice dispatch worker (any number may run). SIGTERM: finish the sends under way, release the rest."""
+    from collections_svc.notices.worker import serve_forever
+    serve_forever(get_settings(), limit=limit, interval=interval, once=once, idle_exit=idle_exit,
+                  concurrency=concurrency)
 
 
 @app.command()

@@ -25,6 +25,9 @@ class DatabaseSettings(BaseModel):
     echo: bool = False
     pool_size: int = 10
     statement_timeout_ms: int = 30_000
+    # PostgreSQL lock_timeout for the API and dispatch workers (0 = wait for ever). The scheduler's
+    # sweep does not use it: it is the one long writer the others should wait for.
+    lock_timeout_ms: int = 0
 
 
 class BankSettings(BaseModel):
@@ -94,6 +97,9 @@ class SecuritySettings(BaseModel):
     login_max_attempts: int = 5
     login_window_seconds: int = 300
     cookie_secure: bool = False
+    # Long-lived bearer token for the Prometheus scraper: opens GET /metrics only (empty = off; then
+    # the scraper signs in as an integration user). At least 32 characters in production.
+    metrics_token: SecretStr = SecretStr("")
 
 
 class TwilioSettings(BaseModel):
@@ -182,6 +188,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     attachments_dir: str = "./var/attachments"
     import_max_bytes: int = 200 * 1024 * 1024
+    # TEST ONLY (multi-process simulations): every process reads "now" from this file. Refused unless
+    # env is "test", so a production or development deployment cannot turn it on.
+    test_clock_file: str = ""
+
+    @model_validator(mode="after")
+    def _test_clock_only_in_tests(self) -> Settings:
+        if self.test_clock_file and self.env != "test":
+            raise ValueError("COLLECTIONS_TEST_CLOCK_FILE is for tests only; it is refused unless "
+                             "COLLECTIONS_ENV=test")
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
@@ -190,6 +206,8 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "COLLECTIONS_SECURITY__SECRET_KEY is a placeholder; set a real secret in production"
                 )
+            if 0 < len(self.security.metrics_token.get_secret_value()) < 32:
+                raise ValueError("COLLECTIONS_SECURITY__METRICS_TOKEN must be at least 32 characters")
             if len(self.security.secret_key.get_secret_value()) < 32:
                 raise ValueError("COLLECTIONS_SECURITY__SECRET_KEY must be at least 32 characters")
         return self

@@ -94,7 +94,8 @@ class VersionedMixin:
         return {"version_id_col": cls.__table__.c.version}
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, statement_timeout_ms: int = 0) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, statement_timeout_ms: int = 0,
+                lock_timeout_ms: int = 0) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not path.startswith("file:"):
@@ -103,14 +104,36 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, statement_
         _sqlite_proper_transactions(engine)
         return engine
     connect_args: dict[str, Any] = {}
+    options = []
     if statement_timeout_ms:
-        connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
+        options.append(f"-c statement_timeout={int(statement_timeout_ms)}")
+    if lock_timeout_ms:
+        # A statement waiting this long for a row or table lock fails (55P03) instead of queueing every
+        # request behind a long transaction; the request answers 503/409 and may be retried.
+        options.append(f"-c lock_timeout={int(lock_timeout_ms)}")
+    if options:
+        connect_args["options"] = " ".join(options)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(
+    engine = create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
         connect_args=connect_args,
     )
+    _count_timeouts(engine)
+    return engine
+
+
+_TIMEOUT_SQLSTATES = {"57014": "statement_timeout", "55P03": "lock_timeout"}
+
+
+def _count_timeouts(engine: Engine) -> None:
+    from collections_svc.ops.instruments import DB_TIMEOUTS
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(ctx: Any) -> None:
+        kind = _TIMEOUT_SQLSTATES.get(getattr(ctx.original_exception, "sqlstate", None) or "")
+        if kind:
+            DB_TIMEOUTS.labels(kind).inc()
 
 
 def _sqlite_proper_transactions(engine: Engine) -> None:

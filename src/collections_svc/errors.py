@@ -16,6 +16,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://collections-svc.dev/problems/"
+_BUSY_SQLSTATES = {"55P03": "lock timeout", "57014": "statement timeout", "40P01": "deadlock",
+                   "40001": "serialization failure"}
 log = logging.getLogger(__name__)
 
 
@@ -127,7 +129,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
+        busy = _BUSY_SQLSTATES.get(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
+        if busy:
+            # Lock or statement timeout, deadlock victim, serialization failure: nothing was changed
+            # (the request's transaction rolled back) and the same request may simply be sent again.
+            log.warning("database busy (%s) on %s", busy, request.url.path,
+                        extra={"request_id": getattr(request.state, "request_id", None)})
+            resp = problem(503, "database-busy", "The database is busy",
+                           f"The database could not answer in time ({busy}); nothing was changed. "
+                           "Try again in a moment.", request)
+            resp.headers["Retry-After"] = "1"
+            return resp
+        # Called outside the except block (Starlette's outer middleware): pass the exception itself, and
+        # the request id from the request (its context variable is already reset there).
+        log.error("unhandled error", exc_info=exc, extra={
+            "path": request.url.path, "request_id": getattr(request.state, "request_id", None),
+            "actor": getattr(request.state, "actor", None)})
         return problem(500, "internal", "Internal error",
                        "An unexpected error occurred; nothing was changed. Quote the request id to support.",
                        request)

@@ -1,4 +1,4 @@
-"""Structured JSON logs with the request id and actor; phone numbers are masked."""
+"""Structured JSON logs with the request id, actor and case id; phone numbers and names are masked."""
 
 from __future__ import annotations
 
@@ -17,6 +17,17 @@ def _mask(text: str) -> str:
     return _PHONE.sub(lambda m: m.group(0)[:4] + "****" + m.group(0)[-3:], text)
 
 
+def mask_name(name: str) -> str:
+    """A person's name in a log line: the first character only (张** / J***)."""
+    name = str(name).strip()
+    return (name[:1] + "*" * min(len(name) - 1, 8)) if len(name) > 1 else "*"
+
+
+# Structured fields a log call may pass with ``extra=``; personal ones are masked on the way out.
+_FIELDS = ("path", "method", "status", "duration_ms", "case_id", "notice_id", "loan_id")
+_PERSONAL = {"to": _mask, "phone": _mask, "contact_name": mask_name, "person": mask_name}
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
@@ -24,12 +35,15 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "msg": _mask(record.getMessage()),
-            "request_id": request_id_var.get(),
-            "actor": actor_var.get(),
+            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
+            "actor": getattr(record, "actor", None) or actor_var.get(),
         }
-        for key in ("path", "method", "status", "duration_ms", "case_id"):
+        for key in _FIELDS:
             if hasattr(record, key):
                 payload[key] = getattr(record, key)
+        for key, mask in _PERSONAL.items():
+            if getattr(record, key, None):
+                payload[key] = mask(str(getattr(record, key)))
         if record.exc_info:
             payload["exc"] = _mask(self.formatException(record.exc_info))
         return json.dumps(payload, ensure_ascii=False)

@@ -17,7 +17,7 @@ from collections_svc.approvals.router import router as approvals_router
 from collections_svc.audit.router import router as audit_router
 from collections_svc.auth.router import router as auth_router
 from collections_svc.cases.router import router as cases_router
-from collections_svc.common.clock import Clock, SystemClock
+from collections_svc.common.clock import Clock, clock_for
 from collections_svc.common.context import actor_var, request_id_var
 from collections_svc.config import Settings, get_settings
 from collections_svc.db import make_engine, make_sessionmaker
@@ -57,11 +57,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     )
     app.state.settings = settings
     validate_templates(settings)  # a notice template typo stops the start, never sends an empty field
-    app.state.clock = clock or SystemClock()
+    app.state.clock = clock or clock_for(settings)
     if session_factory is None:
         engine = make_engine(settings.database.url, echo=settings.database.echo,
                              pool_size=settings.database.pool_size,
-                             statement_timeout_ms=settings.database.statement_timeout_ms)
+                             statement_timeout_ms=settings.database.statement_timeout_ms,
+                             lock_timeout_ms=settings.database.lock_timeout_ms)
         session_factory = make_sessionmaker(engine)
     app.state.sessionmaker = session_factory
     install_error_handlers(app)
@@ -76,14 +77,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         start = time.perf_counter()
         try:
             response = await call_next(request)
+            response.headers["X-Request-ID"] = rid
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+            # The access line carries the request id, the signed-in user (set by the auth dependency,
+            # which may run in another thread, so read from request.state) and the case in the path.
+            extra = {"path": request.url.path, "method": request.method, "status": response.status_code,
+                     "duration_ms": round((time.perf_counter() - start) * 1000, 1),
+                     "actor": getattr(request.state, "actor", None)}
+            case_id = (request.scope.get("path_params") or {}).get("case_id")
+            if case_id is not None:
+                extra["case_id"] = case_id
+            log.info("request", extra=extra)
         finally:
             request_id_var.reset(token)
-        response.headers["X-Request-ID"] = rid
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        log.info("request", extra={"path": request.url.path, "method": request.method,
-                                   "status": response.status_code,
-                                   "duration_ms": round((time.perf_counter() - start) * 1000, 1)})
         return response
 
     @app.get("/health", tags=["ops"], summary="Process is up (no authentication)")

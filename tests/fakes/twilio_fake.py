@@ -46,6 +46,7 @@ class FakeTwilio:
         self.chaos: dict[str, float] = {}  # action -> probability, for create requests not scripted
         self.rng = random.Random(seed)
         self.hang_seconds = hang_seconds
+        self.delay_seconds = 0.0  # every successful create waits this long first (a slow but working API)
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
@@ -103,6 +104,8 @@ class FakeTwilio:
                             "more_info": f"https://www.twilio.com/docs/errors/{code}",
                         },
                     )
+                if fake.delay_seconds:
+                    time.sleep(fake.delay_seconds)
                 sid = fake._create(path.split("/")[3], form)
                 if action == "hang":
                     time.sleep(fake.hang_seconds)

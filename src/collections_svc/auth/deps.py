@@ -46,6 +46,7 @@ def current_user(request: Request, session: DbSession) -> User:
             raise Forbidden("The request is missing its security token (CSRF). Reload the page and try again.")
         request.state.auth_token = tok
     request.state.user = user
+    request.state.actor = user.username  # for the access log line (main.py)
     actor_var.set(user.username)
     return user
 

@@ -96,6 +96,12 @@ def can_see(actor: Actor, case: Case) -> bool:
 def get_case(session: Session, case_id: int, actor: Actor | None = None, *, for_update: bool = False) -> Case:
     stmt = select(Case).where(Case.id == case_id)
     if for_update:
+        # Lock order loan -> case, as payments and the sweep take them. Without it a contact logged with
+        # a promise (whose foreign key locks the loan) deadlocked with a payment on the same loan
+        # (found by bench/simulate_week.py).
+        loan_id = session.scalar(select(Case.loan_id).where(Case.id == case_id))
+        if loan_id is not None:
+            session.execute(select(Loan.id).where(Loan.id == loan_id).with_for_update(key_share=True))
         stmt = stmt.with_for_update()
     case = session.scalar(stmt)
     if case is None or (actor is not None and not can_see(actor, case)):

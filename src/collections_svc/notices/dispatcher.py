@@ -47,6 +47,7 @@ from collections_svc.notices.service import (
     case_event,
     pick_contact,
 )
+from collections_svc.ops.instruments import dispatch_result
 
 log = logging.getLogger("collections_svc.notices.dispatch")
 
@@ -71,6 +72,7 @@ class DispatchCounts:
     reconciled_sent: int = 0
     reconciled_requeued: int = 0
     skipped: int = 0
+    released: int = 0
 
     def add(self, other: DispatchCounts) -> None:
         for k, v in other.__dict__.items():
@@ -88,6 +90,7 @@ class Job:
     lease_until: dt.datetime
     result: SendResult | None = None
     error: SendError | None = None
+    released: bool = False  # not sent because the worker is shutting down: the claim goes back
 
 
 @dataclass
@@ -107,6 +110,8 @@ class Dispatcher:
     crash_at: Callable[[str, int], None] | None = None
     rng: random.Random = field(default_factory=random.Random)
     concurrency: int = 8  # parallel provider calls per batch (I/O bound); letters render one at a time
+    # Set by a worker on SIGTERM: calls already made finish and are recorded, the rest are released.
+    should_stop: Callable[[], bool] = field(default=lambda: False)
 
     # -- claiming ---------------------------------------------------------------------------------
     def claim(self, limit: int) -> tuple[list[int], str]:
@@ -205,6 +210,9 @@ class Dispatcher:
     def send_one(self, job: Job) -> Job:
         """Phase 2, no transaction open: one provider call (or one PDF)."""
         ns = self.settings.notices
+        if self.should_stop():
+            job.released = True  # shutting down: never start a provider call we might not record
+            return job
         self._crash("after_attempt", job.notice_id)
         margin = dt.timedelta(seconds=ns.http_timeout_seconds)
         if self.clock.now() + margin >= job.lease_until:
@@ -256,7 +264,10 @@ class Dispatcher:
                     counts.skipped += 1
                     continue
                 attempt = attempts.get((n.id, job.attempt_no))
-                if job.result is not None:
+                if job.released:
+                    self._release(s, n, attempt, now)
+                    counts.released += 1
+                elif job.result is not None:
                     self._mark_sent(s, n, attempt, job.result, now, outcome="sent", adopt=False)
                     sent.append(n)
                     counts.sent += 1
@@ -296,6 +307,7 @@ class Dispatcher:
         return s.get(Borrower, case.borrower_id) if case else None
 
     def _defer(self, s: Session, n: Notice, reason: str, until: dt.datetime, now: dt.datetime) -> None:
+        dispatch_result("deferred", reason.split(":")[0][:40])
         if n.defer_reason != reason or n.status != "deferred":
             add_event(s, n, "deferred", "dispatcher", now, detail=f"{reason}; next try {until.isoformat()}")
         n.status = "deferred"
@@ -315,6 +327,7 @@ class Dispatcher:
         outcome: str,
         adopt: bool = True,
     ) -> None:
+        dispatch_result(outcome)
         n.status = "sent"
         n.sent_at = now
         n.claim_token = None
@@ -340,6 +353,18 @@ class Dispatcher:
         if adopt and n.provider_sid:
             s.flush()
             adopt_parked_events(s, n, now, self.settings)
+
+    def _release(self, s: Session, n: Notice, attempt: NoticeAttempt | None, now: dt.datetime) -> None:
+        """Give a claimed notice back (graceful stop): no provider call was made, so it is due again now."""
+        dispatch_result("released")
+        n.status = "queued"
+        n.next_attempt_at = now
+        n.claim_token = None
+        n.lease_until = None
+        if attempt is not None:
+            attempt.outcome = "released"
+            attempt.finished_at = now
+        add_event(s, n, "released", "dispatcher", now, detail="worker stopping; not sent, back in the queue")
 
     def _fail(self, s: Session, n: Notice, reason: str, code: str | None, now: dt.datetime) -> None:
         n.status = "failed"
@@ -377,6 +402,7 @@ class Dispatcher:
             n.lease_until = now + dt.timedelta(seconds=ns.http_timeout_seconds)
             n.claim_token = None
             add_event(s, n, "unknown", "dispatcher", now, detail=str(err)[:500], error_code=err.code)
+            dispatch_result("unknown", err.code)
             counts.unknown += 1
             return
         if err.retryable:
@@ -386,6 +412,7 @@ class Dispatcher:
             return
         if attempt is not None:
             attempt.outcome = "failed"
+        dispatch_result("failed", err.code)
         contact = s.get(Contact, n.contact_id) if n.contact_id else None
         if contact is not None and err.code in PHONE_INVALID_CODES | OPTED_OUT_CODES:
             field_name = "phone_invalid" if err.code in PHONE_INVALID_CODES else "opted_out"
@@ -407,6 +434,7 @@ class Dispatcher:
         self, s: Session, n: Notice, reason: str, code: str | None, now: dt.datetime, counts: DispatchCounts
     ) -> None:
         ns = self.settings.notices
+        dispatch_result("failed" if n.attempts >= ns.max_attempts else "retry", code)
         if n.attempts >= ns.max_attempts:
             self._fail(s, n, f"gave up after {n.attempts} attempts; last error: {reason}", code, now)
             counts.failed += 1
@@ -478,6 +506,7 @@ class Dispatcher:
                     n.claim_token = None
                     n.lease_until = None
                     add_event(s, n, "requeued", "reconcile", now, detail="dispatcher stopped before sending")
+                    dispatch_result("reconciled_requeued")
                     counts.reconciled_requeued += 1
                     continue
                 to, body, channel = n.to_address, n.body, n.channel
@@ -532,10 +561,13 @@ class Dispatcher:
                         counts,
                     )
                     counts.reconciled_requeued += 1
+                    dispatch_result("reconciled_requeued")
         return counts
 
     def run_batch(self, limit: int = 50) -> DispatchCounts:
         counts = self.reconcile(limit)
+        if self.should_stop():
+            return counts
         ids, token = self.claim(limit)
         counts.claimed += len(ids)
         if ids:

@@ -1,14 +1,20 @@
-"""A dispatch worker loop: ``python -m collections_svc.notices.worker [--once] [--limit N]``.
+"""A dispatch worker loop: ``collections-svc dispatch`` (or ``python -m collections_svc.notices.worker``).
 
 Settings come from the environment (COLLECTIONS_...). Any number of workers may run at once: claims
 are atomic. The scheduler's dispatch job calls ``dispatch_batch`` directly instead.
+
+Graceful stop (SIGTERM, SIGINT): provider calls already under way finish and their outcome is
+recorded; notices claimed but not yet sent are released back to the queue (``released`` event); no
+row is left in 'sending'. Only SIGKILL leaves a claim behind, and reconciliation settles it after
+the lease.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import time
+import signal
+import threading
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -31,6 +37,7 @@ def dispatcher_sessionmaker(settings: Settings) -> sessionmaker[Session]:
         settings.database.url,
         pool_size=settings.database.pool_size,
         statement_timeout_ms=settings.database.statement_timeout_ms,
+        lock_timeout_ms=settings.database.lock_timeout_ms,
     )
     if settings.is_sqlite:
 
@@ -61,20 +68,44 @@ def run(
     once: bool = False,
     idle_exit: bool = False,
     clock: Clock | None = None,
+    stop: threading.Event | None = None,
     **kw: Any,
 ) -> DispatchCounts:
     factory = dispatcher_sessionmaker(settings)
     sender = make_sms_sender(settings)
     clock = clock or SystemClock()
+    stop = stop or threading.Event()
     total = DispatchCounts()
-    while True:
-        counts = dispatch_batch(factory, sender, clock, settings, limit=limit, **kw)
+    while not stop.is_set():
+        counts = dispatch_batch(factory, sender, clock, settings, limit=limit, should_stop=stop.is_set, **kw)
         total.add(counts)
         busy = counts.claimed or counts.reconciled_sent or counts.reconciled_requeued
         if once or (idle_exit and not busy and pending(factory) == 0):
             return total
         if not busy:
-            time.sleep(interval)
+            stop.wait(interval)
+    factory.kw["bind"].dispose()
+    return total
+
+
+def serve_forever(settings: Settings, *, limit: int = 50, interval: float = 1.0, once: bool = False,
+                  idle_exit: bool = False, concurrency: int = 8) -> DispatchCounts:
+    """A worker process: JSON logs, SIGTERM/SIGINT stop it gracefully (see the module docstring)."""
+    from collections_svc.logging_setup import configure_logging
+    configure_logging(settings.log_level)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: Any) -> None:
+        log.info("signal %s received; finishing the notices being sent, releasing the rest", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    log.info("dispatch worker started (batch %s, every %.1f s)", limit, interval)
+    total = run(settings, limit=limit, interval=interval, once=once, idle_exit=idle_exit, stop=stop,
+                concurrency=concurrency)
+    log.info("dispatch worker stopped: %s", total)
+    return total
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,8 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--once", action="store_true")
     p.add_argument("--idle-exit", action="store_true", help="stop when nothing is left to send")
     a = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
-    print(run(get_settings(), limit=a.limit, interval=a.interval, once=a.once, idle_exit=a.idle_exit))
+    serve_forever(get_settings(), limit=a.limit, interval=a.interval, once=a.once, idle_exit=a.idle_exit)
 
 
 if __name__ == "__main__":

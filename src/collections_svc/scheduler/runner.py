@@ -15,12 +15,14 @@ import signal
 import threading
 from typing import Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
-from collections_svc.common.clock import Clock, SystemClock
+from collections_svc.common.clock import Clock, clock_for
 from collections_svc.config import Settings
 from collections_svc.db import make_engine, make_sessionmaker
+from collections_svc.ops.instruments import SCHEDULER_LEADER
 from collections_svc.scheduler import jobs
 from collections_svc.scheduler.leader import LeaderLock, lock_for
 
@@ -31,19 +33,21 @@ class SchedulerService:
     def __init__(self, settings: Settings, *, session_factory: sessionmaker[Session] | None = None,
                  clock: Clock | None = None, lock: LeaderLock | None = None):
         self.settings = settings
-        self.clock = clock or SystemClock()
+        self.clock = clock or clock_for(settings)
         self.session_factory = session_factory or make_sessionmaker(make_engine(
             settings.database.url, pool_size=4, statement_timeout_ms=0))
         self.lock = lock or lock_for(settings)
         self._stop = threading.Event()
         self._scheduler: BlockingScheduler | None = None
         self.is_leader = False
+        self._executor: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------ jobs
 
     def build_scheduler(self) -> BlockingScheduler:
         s, f = self.settings, self.session_factory
-        sched = BlockingScheduler(timezone=s.bank.timezone,
+        self._executor = ThreadPoolExecutor(max_workers=6)
+        sched = BlockingScheduler(timezone=s.bank.timezone, executors={"default": self._executor},
                                   job_defaults={"coalesce": True, "max_instances": 1})
         grace = s.scheduler.sweep_misfire_grace_hours * 3600
         sched.add_job(jobs.sweep_job, jobs.sweep_trigger(s), args=[f, s, self.clock], id="sweep",
@@ -59,6 +63,11 @@ class SchedulerService:
                           id="monthly_report", name="monthly portfolio report", misfire_grace_time=grace)
         sched.add_job(self._check_lock, "interval", seconds=s.scheduler.leader_poll_seconds,
                       id="leader_check", name="leader lock check", misfire_grace_time=None)
+        if s.scheduler.catch_up_every_seconds:
+            # Re-check for closed, unswept dates every so often (after an outage, a clock jump in tests).
+            sched.add_job(jobs.sweep_job, "interval", seconds=s.scheduler.catch_up_every_seconds,
+                          args=[f, s, self.clock], id="sweep_catch_up_poll", name="sweep catch-up check",
+                          misfire_grace_time=None)
         if s.scheduler.catch_up_on_start:
             # Missed nights (downtime, failover) are swept in order as soon as this process leads.
             sched.add_job(jobs.sweep_job, "date", run_date=dt.datetime.now(dt.UTC), args=[f, s, self.clock],
@@ -77,6 +86,7 @@ class SchedulerService:
 
     def run_forever(self) -> None:
         poll = self.settings.scheduler.leader_poll_seconds
+        SCHEDULER_LEADER.set(0)
         announced_standby = False
         while not self._stop.is_set():
             if not self.lock.try_acquire():
@@ -88,16 +98,29 @@ class SchedulerService:
                 continue
             announced_standby = False
             self.is_leader = True
+            SCHEDULER_LEADER.set(1)
             log.info("became the active scheduler (%s)", self.lock.description)
             self._scheduler = self.build_scheduler()
             try:
                 if not self._stop.is_set():
                     self._scheduler.start()   # blocks until shutdown (stop() or lock lost)
             finally:
+                self._wait_for_running_jobs()
                 self.is_leader = False
+                SCHEDULER_LEADER.set(0)
                 self._scheduler = None
                 self.lock.release()
                 log.info("no longer the active scheduler")
+
+    def _wait_for_running_jobs(self) -> None:
+        # Graceful stop: a job under way (a sweep, a dispatch batch) runs to its end before the lock is
+        # released, so the standby never starts while this process is still writing.
+        ex = self._executor
+        pool = getattr(ex, "_pool", None)
+        if pool is not None:
+            log.info("waiting for running jobs to finish before releasing the lock")
+            pool.shutdown(wait=True)
+        self._executor = None
 
     def stop(self) -> None:
         self._stop.set()

@@ -257,6 +257,7 @@ def _steps(session: Session, day: dt.date, settings: Settings, partition: Partit
 
     # Classification right after DPD, so tonight's strategy sees tonight's category.
     t = time.perf_counter()
+    _book_wide_turn(session, day, partition)
     try:
         with session.begin_nested():
             hooks.classify_book(session, day, settings)
@@ -316,6 +317,14 @@ def _steps(session: Session, day: dt.date, settings: Settings, partition: Partit
     timings["snapshot"] = time.perf_counter() - t
 
     st.r.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
+
+
+def _book_wide_turn(session: Session, day: dt.date, partition: Partition) -> None:
+    """Partitions of one date running at once take turns from the book-wide classification on (it reads
+    every loan's DPD and writes every loan's category): a transaction advisory lock per date, held to
+    commit. DPD still runs in parallel; the last partition to pass classifies a book whose DPD is final."""
+    if partition.n > 1 and session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(7_316_442_906_000_000 + day.toordinal())))
 
 
 def _open_cases(session: Session, day: dt.date, partition: Partition, actor: Actor, st: _Run,

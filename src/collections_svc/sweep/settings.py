@@ -44,3 +44,6 @@ class SchedulerSettings(BaseModel):
     lock_file: str = ""
     # Run a catch-up of missed sweeps as soon as this process becomes the leader.
     catch_up_on_start: bool = True
+    # The leader also looks for closed, unswept dates every this many seconds (0 = only at start and at
+    # the nightly cron). The run ledger makes each look a no-op once the date is swept.
+    catch_up_every_seconds: float = Field(0, ge=0)
