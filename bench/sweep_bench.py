@@ -16,9 +16,6 @@ SQL (about --overdue of loans past due, DPD spread 1..100), then times
   night 1 the first sweep (DPD for the book, every overdue loan gets a case, strategy evaluation),
   night 2 the next date (steady state: DPD again, strategy over the open cases, few changes),
 and prints seconds, the ratio to the floor and the process's peak RSS. Tests never assert times.
-
-Until the real state machine and case services are on the branch, the sweep calls the test-only
-stand-ins (tests/sweep/standins.py); the figures then measure the sweep around them.
 """
 
 from __future__ import annotations
@@ -223,11 +220,7 @@ def main() -> None:
     if args.workers:
         partitioned(args)
         return
-    from tests.sweep import standins
-    standins.install()
-    stand_in = not (standins.REAL_STATES and standins.REAL_CASES)
-    print(f"backend={args.backend} overdue=1/{args.overdue_every} state machine="
-          f"{'stand-in' if stand_in else 'real'}")
+    print(f"backend={args.backend} overdue=1/{args.overdue_every}")
     print(f"{'loans':>9} {'gen s':>7} {'floor s':>8} {'night1 s':>9} {'x floor':>8} {'opened':>7} "
           f"{'night2 s':>9} {'x floor':>8} {'escal.':>7} {'peak MB':>8}")
     for n in [int(x) for x in args.loans.split(",")]:
