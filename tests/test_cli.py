@@ -114,3 +114,18 @@ def test_production_with_the_placeholder_secret_refuses_to_start(cli_db, monkeyp
     assert "will not start" in r.output
     assert "COLLECTIONS_SECURITY__SECRET_KEY is a placeholder" in r.output
     assert "Traceback" not in r.output
+
+
+def test_demo_seeds_a_book_with_a_history_of_swept_nights(cli_db, monkeypatch):
+    """The demo's dashboard trends and roll rates need past snapshots: each past night is swept in order."""
+    runner, url = cli_db
+    monkeypatch.setenv("COLLECTIONS_DEMO_PASSWORD", "demo-password-for-the-test")
+    r = runner.invoke(app, ["demo", "--no-serve", "--borrowers", "12", "--history-days", "3"])
+    assert r.exit_code == 0, r.output
+    assert "Swept 4 nights up to" in r.output and "demo-password-for-the-test" in r.output
+    assert _scalar(url, "SELECT COUNT(DISTINCT business_date) FROM snapshot_day") == 4
+    assert _scalar(url, "SELECT COUNT(*) FROM sweep_run") == 4
+    assert _scalar(url, "SELECT COUNT(*) FROM borrower") == 12
+    again = runner.invoke(app, ["demo", "--no-serve"])
+    assert again.exit_code == 0 and "already seeded" in again.output
+    assert _scalar(url, "SELECT COUNT(*) FROM sweep_run") == 4

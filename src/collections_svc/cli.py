@@ -226,6 +226,9 @@ def dispatch(
 
 @app.command()
 def demo(host: str = "127.0.0.1", port: int = 8000, borrowers: int = 300, reset: bool = False,
+         history_days: Annotated[int, typer.Option(
+             "--history-days", min=0, max=366,
+             help="past nights to sweep first, so trends and roll rates have a history")] = 62,
          serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True) -> None:
     """Migrate the embedded database, seed a demo corporate portfolio (once) and serve it."""
     from sqlalchemy import func, select
@@ -255,12 +258,24 @@ def demo(host: str = "127.0.0.1", port: int = 8000, borrowers: int = 300, reset:
             engine.run_dpd(s, today, settings.dpd)
         console.print(f"Seeded {counts['borrowers']} borrowers, {counts['loans']} loans, "
                       f"{counts['payments']} payments as of {today}.")
-        # Tonight's close-of-business run, so the queue has cases and the outbox has notices.
         from collections_svc.sweep.service import run_sweep_job
-        report = run_sweep_job(factory, today, settings)
-        console.print(f"Sweep for {today}: {report.counts.get('cases_opened', 0)} cases opened, "
-                      f"{report.counts.get('cases_escalated', 0)} escalated, "
-                      f"{report.counts.get('notices_queued', 0)} notices queued.")
+        # Past nights first, in order, so the daily snapshots behind the dashboard's trends and the roll-rate
+        # matrix have a history (an approximation: the seeded payments are not replayed day by day).
+        if history_days:
+            with _progress() as prog:
+                task = prog.add_task("Sweeping past nights", total=history_days)
+                for back in range(history_days, 0, -1):
+                    run_sweep_job(factory, today - dt.timedelta(days=back), settings)
+                    prog.advance(task)
+        # Tonight's close-of-business run, so the queue has cases and the outbox has notices.
+        run_sweep_job(factory, today, settings)
+        from collections_svc.cases.models import Case
+        from collections_svc.notices.models import Notice
+        with session_scope(factory) as s:
+            open_cases = s.scalar(select(func.count()).select_from(Case).where(Case.is_open.is_(True)))
+            notices = s.scalar(select(func.count()).select_from(Notice))
+        console.print(f"Swept {history_days + 1} nights up to {today}: {open_cases} open collection cases, "
+                      f"{notices} notices in the outbox.")
         console.print(f"Demo users: admin, supervisor, supervisor2, collector, collector2, risk, auditor; "
                       f"password: [bold]{password}[/] (shown once)")
     else:
