@@ -7,6 +7,7 @@ import datetime as dt
 from collections_svc.approvals import service
 from collections_svc.auth.service import SYSTEM
 from tests.cases.helpers import case_in_stage, overdue_loan
+from tests.factories import make_loan
 
 
 def test_de_escalation_proposal_moves_case_back_on_approval(session, settings, client, auth, users):
@@ -69,3 +70,41 @@ def test_stale_proposals_expire(session, settings, users):
     later = now + dt.timedelta(days=settings.approvals.expire_after_days + 1)
     assert service.expire_stale(session, settings, now=later, business_date=later.date(), actor=SYSTEM) == [p]
     assert p.state == "expired" and [d.decision for d in p.decisions] == ["created", "submitted", "expired"]
+
+
+def test_classification_override_is_an_approvals_kind_in_the_inbox(session, client, auth, users):
+    loan = make_loan(session, schedule=[("2026-12-31", "1000.00", "0.00")], disbursed_on="2025-01-01")
+    session.commit()
+    body = {"loan_id": loan.id, "target_category": "substandard", "reason": "Borrower filed for restructuring"}
+    o = client.post("/api/v1/monitoring/classification/overrides", json=body, headers=auth("risk_officer")).json()
+    inbox = client.get("/api/v1/approvals", params={"decidable_only": True}, headers=auth("supervisor")).json()
+    assert [(p["id"], p["kind"], p["title"]) for p in inbox] == [
+        (o["id"], "classification_override", "Classification override: normal -> substandard")
+    ]
+    assert client.get("/api/v1/approvals", params={"decidable_only": True}, headers=auth("risk_officer")).json() == []
+    one = client.get(f"/api/v1/approvals/{o['id']}", headers=auth("auditor")).json()
+    assert one["payload"]["reason"] == body["reason"] and one["payload"]["from_category"] == "normal"
+    # The maker may withdraw it; nothing changes on the loan and a new proposal can be made.
+    r = client.post(
+        f"/api/v1/approvals/{o['id']}/withdraw", json={"comment": "wrong loan"}, headers=auth("risk_officer")
+    )
+    assert r.status_code == 200 and r.json()["state"] == "withdrawn"
+    got = client.get(f"/api/v1/monitoring/classification/loans/{loan.id}", headers=auth("auditor")).json()
+    assert (got["category"], got["override_id"]) == ("normal", None)
+    r = client.post("/api/v1/monitoring/classification/overrides", json=body, headers=auth("risk_officer"))
+    assert r.status_code == 201
+
+
+def test_classification_override_shows_on_the_open_case_timeline(session, settings, client, auth, users):
+    loan = overdue_loan(session, settings)
+    case = case_in_stage(session, loan, "visit", assignee_id=users["collector"].id)
+    session.commit()
+    body = {"loan_id": loan.id, "target_category": "doubtful", "reason": "Collateral found pledged twice"}
+    o = client.post("/api/v1/monitoring/classification/overrides", json=body, headers=auth("risk_officer")).json()
+    assert o["case_id"] == case.id
+    r = client.post(f"/api/v1/approvals/{o['id']}/approve", json={"comment": "seen"}, headers=auth("supervisor"))
+    assert r.status_code == 200, r.text
+    items = client.get(f"/api/v1/cases/{case.id}/timeline", headers=auth("supervisor")).json()
+    texts = [i for i in items if i.get("kind") == "approval"]
+    assert [i["data"]["decision"] for i in texts] == ["created", "submitted", "approved"]
+    assert all(i["data"]["proposal_kind"] == "classification_override" for i in texts)

@@ -10,8 +10,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from collections_svc.auth.models import Role
-from collections_svc.auth.service import Actor
+from collections_svc.approvals import service as approvals
+from collections_svc.auth.service import actor_of
 from collections_svc.errors import Forbidden
 from collections_svc.loans.dpd import run_dpd
 from collections_svc.loans.models import Borrower
@@ -23,8 +23,12 @@ from tests.factories import make_loan, pay
 
 D = dt.date.fromisoformat
 AS_OF = D("2026-04-01")
-RISK = Actor(id=None, username="risk1", role=Role.risk_officer)
-BOSS = Actor(id=None, username="supervisor1", role=Role.supervisor)
+NOW = dt.datetime(2026, 4, 1, 2, tzinfo=dt.UTC)
+
+
+def approve(session, settings, p, user, on: dt.date) -> None:
+    """A checker approves a classification_override proposal through the generic approvals service."""
+    approvals.approve(session, settings, p, user, version=p.version, comment=None, business_date=on, now=NOW)
 
 
 def overdue_loan(
@@ -239,7 +243,8 @@ def _cured_quarterly(session, settings):
     return loan
 
 
-def test_upgrade_out_of_npl_waits_for_cn_cls_09(session, settings):
+def test_upgrade_out_of_npl_waits_for_cn_cls_09(session, settings, users):
+    risk = actor_of(users["risk_officer"])
     loan = _cured_quarterly(session, settings)
     pay(session, settings, loan, "100.00", "2025-03-31")
     run_dpd(session, D("2025-05-01"), settings.dpd)
@@ -247,7 +252,7 @@ def test_upgrade_out_of_npl_waits_for_cn_cls_09(session, settings):
         overrides.propose(
             session,
             settings,
-            RISK,
+            risk,
             loan_id=loan.id,
             business_date=D("2025-05-01"),
             target_category="normal",
@@ -260,26 +265,55 @@ def test_upgrade_out_of_npl_waits_for_cn_cls_09(session, settings):
     o = overrides.propose(
         session,
         settings,
-        RISK,
+        risk,
         loan_id=loan.id,
         business_date=D("2025-07-15"),
         target_category="normal",
         reason="Arrears repaid, business recovered",
     )
-    with pytest.raises(Forbidden):
-        overrides.decide(
-            session, settings, RISK, o.id, approve=True, business_date=D("2025-07-15"), version=o.version
-        )
-    overrides.decide(
-        session, settings, BOSS, o.id, approve=True, business_date=D("2025-07-15"), version=o.version
-    )
-    assert state(session, loan).category == "normal"
+    assert o.kind == "classification_override" and o.state == "submitted"
+    assert o.title == "Classification override: substandard -> normal"
+    with pytest.raises(Forbidden):  # maker-checker: the maker never decides their own proposal
+        approve(session, settings, o, users["risk_officer"], D("2025-07-15"))
+    approve(session, settings, o, users["supervisor"], D("2025-07-15"))
+    assert o.state == "approved" and state(session, loan).category == "normal"
+    assert state(session, loan).override_id == o.id
     # The engine keeps the approved category on the next run (no rule demands more).
     classify_book(session, D("2025-07-16"), settings)
     assert state(session, loan).category == "normal"
 
 
-def test_ifrs9_rebuttal_by_approved_override_holds_until_worse(session, settings):
+def test_upgrade_that_became_blocked_after_the_proposal_is_refused_at_approval(session, settings, users):
+    loan = _cured_quarterly(session, settings)
+    pay(session, settings, loan, "100.00", "2025-03-31")
+    pay(session, settings, loan, "100.00", "2025-06-30")
+    run_dpd(session, D("2025-07-15"), settings.dpd)
+    o = overrides.propose(
+        session,
+        settings,
+        actor_of(users["risk_officer"]),
+        loan_id=loan.id,
+        business_date=D("2025-07-15"),
+        target_category="normal",
+        reason="Arrears repaid, business recovered",
+    )
+    # The 2025-09-30 installment is missed before a checker gets to it: CN-CLS-09 (a) fails again.
+    run_dpd(session, D("2025-10-10"), settings.dpd)
+    with pytest.raises(UpgradeBlocked) as e, session.begin_nested():
+        approve(session, settings, o, users["supervisor"], D("2025-10-10"))
+    assert e.value.extra["rule_id"] == "CN-CLS-09" and e.value.extra["unpaid_installments"] == 1
+    session.refresh(o)
+    assert o.state == "submitted" and [d.decision for d in o.decisions] == ["created", "submitted"]
+    assert state(session, loan).category == "substandard" and state(session, loan).override_id is None
+    assert not session.scalars(
+        select(ClassificationHistory).where(
+            ClassificationHistory.loan_id == loan.id, ClassificationHistory.source == "override"
+        )
+    ).all()
+
+
+def test_ifrs9_rebuttal_by_approved_override_holds_until_worse(session, settings, users):
+    risk = actor_of(users["risk_officer"])
     loan = overdue_loan(session, 31)
     run_dpd(session, AS_OF, settings.dpd)
     classify_book(session, AS_OF, settings)
@@ -287,13 +321,13 @@ def test_ifrs9_rebuttal_by_approved_override_holds_until_worse(session, settings
     o = overrides.propose(
         session,
         settings,
-        RISK,
+        risk,
         loan_id=loan.id,
         business_date=AS_OF,
         target_stage=1,
         reason="Payment delayed by a bank transfer error; evidence attached",
     )
-    overrides.decide(session, settings, BOSS, o.id, approve=True, business_date=AS_OF, version=o.version)
+    approve(session, settings, o, users["supervisor"], AS_OF)
     later = AS_OF + dt.timedelta(days=20)
     run_dpd(session, later, settings.dpd)  # DPD 51: still the stage-2 presumption, rebutted
     classify_book(session, later, settings)

@@ -186,9 +186,10 @@ def test_recommended_category_from_a_risk_officer_becomes_an_override_proposal(c
     proposals = client.get(
         f"{API}/classification/overrides", params={"loan_id": loan.id}, headers=auth("auditor")
     ).json()
-    assert [(p["id"], p["state"], p["target_category"], p["maker"]) for p in proposals] == [
-        (oid, "submitted", "special_mention", "risk_officer1")
+    assert [(p["id"], p["kind"], p["state"], p["payload"]["target_category"], p["maker"]) for p in proposals] == [
+        (oid, "classification_override", "submitted", "special_mention", "risk_officer1")
     ]
+    assert proposals[0]["payload"]["evidence"]["review_report_id"] == r.json()["id"]
     # A collector's recommendation is recorded but proposes nothing.
     r = client.post(f"{API}/reviews/reports", json=body, headers=auth("collector"))
     assert r.json()["override_id"] is None and "risk officer" in r.json()["override_note"]

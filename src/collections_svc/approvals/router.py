@@ -22,6 +22,7 @@ from collections_svc.errors import ValidationFailed
 
 # Importing these registers what an approval of their kinds does (handlers run inside approve/reject).
 from collections_svc.legal import service as _legal  # noqa: F401
+from collections_svc.monitoring import overrides as _overrides  # noqa: F401
 from collections_svc.restructuring import service as _restructuring  # noqa: F401
 
 router = APIRouter(prefix="/api/v1", tags=["approvals"])
@@ -30,6 +31,8 @@ DEDICATED = {
     "restructuring": "POST /api/v1/cases/{case_id}/restructuring",
     "legal_referral": "POST /api/v1/cases/{case_id}/legal-referral",
     "write_off": "POST /api/v1/loans/{loan_id}/write-off",
+    # CN-CLS-09 / CN-RST-03 are checked when it is proposed; the payload is built there.
+    "classification_override": "POST /api/v1/monitoring/classification/overrides",
 }
 Reader = Annotated[User, Depends(allow(*READERS))]
 Staff = Annotated[User, Depends(allow(*STAFF))]
@@ -113,7 +116,7 @@ def get_one(proposal_id: int, request: Request, session: DbSession, user: Reader
     "/approvals",
     response_model=ProposalDetail,
     status_code=201,
-    summary="Make a proposal of a generic kind (de_escalation, classification_override, ...)",
+    summary="Make a proposal of a generic kind (de_escalation, ...)",
 )
 def create(body: ProposalCreate, request: Request, session: DbSession, user: Staff):
     settings, now, today = _ctx(request)

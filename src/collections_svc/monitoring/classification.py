@@ -18,7 +18,7 @@ Each rule yields a minimum category (as a rank 0 normal .. 4 loss) and is named 
 
 Only the DPD tier that binds is recorded (a loan at DPD 361 carries CN-CLS-05, not also 02..04).
 The loan gets the most severe minimum, but never better than its current category: the engine never
-upgrades on its own (RULES.md convention). An approved ``ClassificationOverride`` sets the category
+upgrades on its own (RULES.md convention). An approved ``classification_override`` proposal sets the category
 or stage by hand; while it is in force, rule minima at or below what the rules demanded when it was
 approved count as rebutted, and anything worse than that still applies.
 

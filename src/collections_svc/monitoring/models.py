@@ -1,5 +1,6 @@
-"""Monitoring tables: current classification per loan, its history, override proposals, financial
-statements, early warnings, the watchlist, review tasks and review reports.
+"""Monitoring tables: current classification per loan, its history, financial statements, early
+warnings, the watchlist, review tasks and review reports. Override proposals are approvals proposals
+of kind ``classification_override`` (``approval_proposal``); ``override_id`` columns point there.
 
 Why a separate current-state table (``loan_classification``) rather than columns on ``loan``: the
 nightly engine rewrites it with set-based UPDATEs over the whole book, and a narrow row keeps that
@@ -42,8 +43,8 @@ class LoanClassification(Base):
     floor_rank: Mapped[int] = mapped_column(Integer, default=0)
     rule_ids: Mapped[list | None] = mapped_column(JSON)
     classified_on: Mapped[dt.date] = mapped_column(Date)  # business date of the last engine run
-    # The approved override in force: floors at or below the caps are treated as rebutted.
-    override_id: Mapped[int | None] = mapped_column(ForeignKey("classification_override.id"))
+    # The approved override in force (an approval_proposal id): floors at or below the caps are rebutted.
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("approval_proposal.id"))
     override_until: Mapped[dt.date | None] = mapped_column(Date)
     override_category_cap: Mapped[int | None] = mapped_column(Integer)
     override_stage_cap: Mapped[int | None] = mapped_column(Integer)
@@ -69,52 +70,13 @@ class ClassificationHistory(Base):
     rule_ids: Mapped[list | None] = mapped_column(JSON)
     evidence: Mapped[dict | None] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(16), default="engine")  # engine | override
-    override_id: Mapped[int | None] = mapped_column(ForeignKey("classification_override.id"))
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("approval_proposal.id"))
     actor: Mapped[str] = mapped_column(String(64), default="system")
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         Index("ix_classification_history_loan", "loan_id", "business_date"),
         Index("ix_classification_history_date", "business_date"),
-    )
-
-
-class ClassificationOverride(VersionedMixin, Base):
-    """A proposal to set a loan's category and/or IFRS 9 stage by hand (upgrade, downgrade, rebuttal).
-
-    Minimal maker-checker until the approvals issue replaces it: submitted -> approved | rejected,
-    the checker is never the maker.
-    """
-
-    __tablename__ = "classification_override"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id", ondelete="CASCADE"), index=True)
-    state: Mapped[str] = mapped_column(String(16), default="submitted")  # submitted | approved | rejected
-    from_category: Mapped[str] = mapped_column(String(20))
-    target_category: Mapped[str | None] = mapped_column(String(20))
-    from_stage: Mapped[int] = mapped_column(Integer)
-    target_stage: Mapped[int | None] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(Text)
-    evidence: Mapped[dict | None] = mapped_column(JSON)
-    valid_until: Mapped[dt.date | None] = mapped_column(Date)
-    business_date: Mapped[dt.date] = mapped_column(Date)
-    maker_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    maker: Mapped[str] = mapped_column(String(64))
-    checker_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    checker: Mapped[str | None] = mapped_column(String(64))
-    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    decision_comment: Mapped[str | None] = mapped_column(Text)
-
-    __table_args__ = (
-        # At most one pending proposal per loan.
-        Index(
-            "uq_classification_override_pending",
-            "loan_id",
-            unique=True,
-            postgresql_where=text("state = 'submitted'"),
-            sqlite_where=text("state = 'submitted'"),
-        ),
     )
 
 
@@ -235,7 +197,7 @@ class ReviewReport(Base):
     recommended_category: Mapped[str | None] = mapped_column(String(20))
     attachments: Mapped[list | None] = mapped_column(JSON)
     # The classification override proposed from the recommendation, or why none was.
-    override_id: Mapped[int | None] = mapped_column(ForeignKey("classification_override.id"))
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("approval_proposal.id"))
     override_note: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

@@ -1,10 +1,12 @@
 """Classification overrides: the only way a category improves, or an IFRS 9 presumption is rebutted.
 
-A minimal maker-checker until the approvals issue generalises it: a risk officer (or supervisor /
-admin) submits a proposal with a reason; a supervisor or admin other than the maker approves or
-rejects it. Upgrades out of NPL are checked against CN-CLS-09 and CN-RST-03 both when proposed and
-when approved (time passes in between). Approval applies the target at once, writes a history row
-with source ``override``, and records the rule minima it rebuts (the caps the engine respects).
+An override is an approvals proposal of kind ``classification_override`` (one maker-checker mechanism,
+one inbox, one trail): a risk officer, supervisor or admin proposes it here with a reason; someone
+else with authority for the loan's outstanding principal approves or rejects it through
+``/api/v1/approvals/{id}/approve|reject`` (second approval above the threshold, expiry: as for every
+kind). Upgrades out of NPL are checked against CN-CLS-09 and CN-RST-03 both when proposed and when
+approved (time passes in between). The final approval applies the target at once, writes a history
+row with source ``override``, and records the rule minima it rebuts (the caps the engine respects).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from collections_svc.approvals import service as approvals
+from collections_svc.approvals.models import Proposal
 from collections_svc.audit.service import record
 from collections_svc.auth.models import Role
 from collections_svc.auth.service import Actor
+from collections_svc.cases.models import Case
 from collections_svc.config import Settings
 from collections_svc.db import utcnow
 from collections_svc.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -27,12 +32,12 @@ from collections_svc.monitoring.models import (
     NPL_RANK,
     RANK,
     ClassificationHistory,
-    ClassificationOverride,
     LoanClassification,
 )
 
+KIND = "classification_override"
+# Who may propose. Who may decide is the approvals rule: not the maker, authority for the amount.
 MAKERS = (Role.risk_officer, Role.supervisor, Role.admin)
-CHECKERS = (Role.supervisor, Role.admin)
 
 
 class UpgradeBlocked(Conflict):
@@ -148,6 +153,12 @@ def upgrade_check(
     return evidence
 
 
+def _label(category: str | None, stage: int | None) -> str:
+    return " / ".join(
+        x for x in ((category or "").replace("_", " "), f"stage {stage}" if stage else "") if x
+    )
+
+
 def propose(
     session: Session,
     settings: Settings,
@@ -160,13 +171,19 @@ def propose(
     target_stage: int | None = None,
     valid_until: dt.date | None = None,
     evidence: dict | None = None,
-) -> ClassificationOverride:
+    now: dt.datetime | None = None,
+) -> Proposal:
+    """Validate and submit a ``classification_override`` proposal (CN-CLS-09 / CN-RST-03 checked now)."""
     if actor.role not in MAKERS:
         raise Forbidden("Only a risk officer, supervisor or admin may propose a classification change.")
     if target_category is None and target_stage is None:
         raise ValidationFailed(
             "Say what should change: a target category, a target IFRS 9 stage, or both.",
             errors=[{"field": "target_category", "message": "required without target_stage"}],
+        )
+    if target_category is not None and target_category not in RANK:
+        raise ValidationFailed(
+            f"Unknown category {target_category!r}.", errors=[{"field": "target_category", "message": "unknown"}]
         )
     if not reason or len(reason.strip()) < 10:
         raise ValidationFailed(
@@ -180,111 +197,71 @@ def propose(
         if target_category
         else {}
     )
-    if session.scalar(
-        select(ClassificationOverride.id).where(
-            ClassificationOverride.loan_id == loan_id, ClassificationOverride.state == "submitted"
-        )
-    ):
-        raise Conflict("This loan already has a classification change waiting for approval.")
-    o = ClassificationOverride(
-        loan_id=loan_id,
-        state="submitted",
-        from_category=state.category,
-        target_category=target_category,
-        from_stage=state.ifrs9_stage,
-        target_stage=target_stage,
-        reason=reason.strip(),
-        evidence={**(evidence or {}), **({"upgrade_check": check} if check else {})},
-        valid_until=valid_until,
-        business_date=business_date,
-        maker_id=actor.id,
-        maker=actor.username,
+    payload = {
+        "from_category": state.category,
+        "target_category": target_category,
+        "from_stage": state.ifrs9_stage,
+        "target_stage": target_stage,
+        "reason": reason.strip(),
+        "evidence": {**(evidence or {}), **({"upgrade_check": check} if check else {})},
+        "valid_until": valid_until.isoformat() if valid_until else None,
+        "business_date": business_date.isoformat(),
+    }
+    # On the open collection case's timeline too, when the loan has one (the approvals trail feeds it).
+    case_id = session.scalar(
+        select(Case.id).where(Case.loan_id == loan_id, Case.closed_on.is_(None)).order_by(Case.id.desc()).limit(1)
     )
-    session.add(o)
-    session.flush()
-    record(
+    frm = _label(state.category if target_category else None, state.ifrs9_stage if target_stage else None)
+    to = _label(target_category, target_stage)
+    # At most one open proposal per loan and kind: create_proposal answers 409 otherwise.
+    return approvals.create_proposal(
         session,
+        settings,
         actor,
-        "classification_override.submit",
-        "loan",
-        loan_id,
-        after={
-            "override_id": o.id,
-            "from": state.category,
-            "to": target_category,
-            "from_stage": state.ifrs9_stage,
-            "to_stage": target_stage,
-            "reason": o.reason,
-        },
+        kind=KIND,
+        loan_id=loan_id,
+        case_id=case_id,
+        payload=payload,
+        title=f"Classification override: {frm} -> {to}",
+        business_date=business_date,
+        now=now or utcnow(),
+        comment=payload["reason"],
     )
-    return o
 
 
-def decide(
-    session: Session,
-    settings: Settings,
-    actor: Actor,
-    override_id: int,
-    *,
-    approve: bool,
-    business_date: dt.date,
-    version: int,
-    comment: str | None = None,
-) -> ClassificationOverride:
-    o = session.get(ClassificationOverride, override_id)
-    if o is None:
-        raise NotFound(f"Classification change {override_id} does not exist.")
-    if actor.role not in CHECKERS:
-        raise Forbidden("Only a supervisor or admin may approve or reject a classification change.")
-    if (o.maker_id is not None and o.maker_id == actor.id) or o.maker == actor.username:
-        raise Forbidden("You proposed this change; another person must approve or reject it (maker-checker).")
-    if o.version != version:
-        from collections_svc.errors import StaleVersion
-
-        raise StaleVersion(
-            "This proposal was changed by someone else. Reload and try again.", current_version=o.version
-        )
-    if o.state != "submitted":
-        raise Conflict(f"This proposal is already {o.state}.")
-    o.checker_id, o.checker, o.decided_at, o.decision_comment = actor.id, actor.username, utcnow(), comment
-    if not approve:
-        o.state = "rejected"
-        session.flush()
-        record(
-            session,
-            actor,
-            "classification_override.reject",
-            "loan",
-            o.loan_id,
-            after={"override_id": o.id, "comment": comment},
-        )
-        return o
-    # Bring the loan up to date as of today, re-check the upgrade conditions, then apply.
-    classify_loans(session, [o.loan_id], business_date, settings)
-    loan = session.get(Loan, o.loan_id)
-    state = session.get(LoanClassification, o.loan_id)
+def _apply(
+    session: Session, settings: Settings, p: Proposal, actor: Actor, business_date: dt.date
+) -> dict:
+    """The final approval: bring the loan up to date as of today, re-check the upgrade rules, apply."""
+    o = p.payload
+    target_category, target_stage = o.get("target_category"), o.get("target_stage")
+    valid_until = dt.date.fromisoformat(o["valid_until"]) if o.get("valid_until") else None
+    classify_loans(session, [p.loan_id], business_date, settings)
+    loan = session.get(Loan, p.loan_id)
+    state = session.get(LoanClassification, p.loan_id)
     if state is None:
         raise Conflict("This loan is no longer active; the change cannot be applied.")
-    if o.target_category:
-        upgrade_check(session, loan, state, o.target_category, business_date, settings)
+    if target_category:
+        # Time passed since the proposal: CN-CLS-09 / CN-RST-03 must still hold (409 rolls the approval back).
+        upgrade_check(session, loan, state, target_category, business_date, settings)
     before = {"category": state.category, "ifrs9_stage": state.ifrs9_stage}
     from_cat, from_stage = state.category, state.ifrs9_stage
-    if o.target_category:
-        if state.category != o.target_category:
+    if target_category:
+        if state.category != target_category:
             state.since = business_date
-        state.category, state.category_rank = o.target_category, RANK[o.target_category]
-    if o.target_stage:
-        if state.ifrs9_stage != o.target_stage:
+        state.category, state.category_rank = target_category, RANK[target_category]
+    if target_stage:
+        if state.ifrs9_stage != target_stage:
             state.ifrs9_since = business_date
-        state.ifrs9_stage = o.target_stage
-    state.override_id, state.override_until = o.id, o.valid_until
+        state.ifrs9_stage = target_stage
+    state.override_id, state.override_until = p.id, valid_until
     # What the rules demand now is rebutted while the override is in force; anything worse still applies.
-    state.override_category_cap = state.floor_rank if o.target_category else 0
-    state.override_stage_cap = presumed_stage(loan.dpd, settings) if o.target_stage else 0
-    o.state = "approved"
+    state.override_category_cap = state.floor_rank if target_category else 0
+    state.override_stage_cap = presumed_stage(loan.dpd, settings) if target_stage else 0
+    approvers = [d for d in p.decisions if d.decision == "approved"]
     session.add(
         ClassificationHistory(
-            loan_id=o.loan_id,
+            loan_id=p.loan_id,
             business_date=business_date,
             from_category=from_cat,
             to_category=state.category,
@@ -293,27 +270,40 @@ def decide(
             eu_default=state.eu_default,
             rule_ids=["OVERRIDE"],
             source="override",
-            override_id=o.id,
+            override_id=p.id,
             actor=actor.username,
             evidence={
-                "reason": o.reason,
-                "maker": o.maker,
+                "reason": o.get("reason"),
+                "maker": p.maker,
                 "checker": actor.username,
-                "comment": comment,
+                "checkers": [d.actor for d in approvers],
+                "comment": approvers[-1].comment if approvers else None,
+                "proposal_id": p.id,
                 "rebutted_floor_rank": state.override_category_cap,
                 "rebutted_presumed_stage": state.override_stage_cap,
-                **(o.evidence or {}),
+                **(o.get("evidence") or {}),
             },
         )
     )
     session.flush()
+    # The proposal's own trail is audited by approvals; this event is the change to the loan.
     record(
         session,
         actor,
-        "classification_override.approve",
+        "classification_override.apply",
         "loan",
-        o.loan_id,
+        p.loan_id,
         before=before,
-        after={"override_id": o.id, "category": state.category, "ifrs9_stage": state.ifrs9_stage},
+        after={"proposal_id": p.id, "category": state.category, "ifrs9_stage": state.ifrs9_stage},
     )
-    return o
+    return {
+        "before": before,
+        "category": state.category,
+        "ifrs9_stage": state.ifrs9_stage,
+        "override_until": o.get("valid_until"),
+        "rebutted_floor_rank": state.override_category_cap,
+        "rebutted_presumed_stage": state.override_stage_cap,
+    }
+
+
+approvals.register_kind(approvals.KindHandler(KIND, "classification override", on_approve=_apply))

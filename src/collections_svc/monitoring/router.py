@@ -10,6 +10,9 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
+from collections_svc.approvals.models import Proposal
+from collections_svc.approvals.router import out as approvals_out
+from collections_svc.approvals.schemas import ProposalDetail
 from collections_svc.audit.service import record
 from collections_svc.auth.deps import READERS, DbSession, allow
 from collections_svc.auth.models import Role, User
@@ -22,7 +25,6 @@ from collections_svc.monitoring import overrides, reviews, warnings
 from collections_svc.monitoring.classification import classify_book, migration_matrix
 from collections_svc.monitoring.models import (
     ClassificationHistory,
-    ClassificationOverride,
     EarlyWarning,
     FinancialStatement,
     LoanClassification,
@@ -32,12 +34,10 @@ from collections_svc.monitoring.models import (
 from collections_svc.monitoring.schemas import (
     BorrowerWarningReport,
     ClassificationOut,
-    DecisionIn,
     HistoryOut,
     ImportResult,
     MigrationOut,
     OverrideIn,
-    OverrideOut,
     ReviewReportIn,
     ReviewReportOut,
     ReviewRunOut,
@@ -59,7 +59,6 @@ Reader = Annotated[User, Depends(allow(*READERS))]
 Writer = Annotated[User, Depends(allow(Role.risk_officer, Role.supervisor, Role.admin))]
 Runner = Annotated[User, Depends(allow(Role.risk_officer, Role.admin))]
 Maker = Annotated[User, Depends(allow(*overrides.MAKERS))]
-Checker = Annotated[User, Depends(allow(*overrides.CHECKERS))]
 Reporter = Annotated[User, Depends(allow(Role.collector, Role.risk_officer, Role.supervisor, Role.admin))]
 
 STATEMENT_LAYOUT = (
@@ -172,14 +171,17 @@ def migration(
 
 @router.post(
     "/classification/overrides",
-    response_model=OverrideOut,
+    response_model=ProposalDetail,
     status_code=201,
-    summary="Propose a manual category / IFRS 9 stage (needs a second person's approval)",
+    summary="Propose a manual category / IFRS 9 stage: an approvals proposal of kind classification_override "
+    "(decided with POST /api/v1/approvals/{id}/approve|reject)",
 )
 def propose_override(body: OverrideIn, request: Request, session: DbSession, user: Maker):
-    return overrides.propose(
+    st = request.app.state
+    now = st.clock.now()
+    p = overrides.propose(
         session,
-        request.app.state.settings,
+        st.settings,
         actor_of(user),
         loan_id=body.loan_id,
         business_date=_today(request),
@@ -188,60 +190,32 @@ def propose_override(body: OverrideIn, request: Request, session: DbSession, use
         target_stage=body.target_stage,
         valid_until=body.valid_until,
         evidence=body.evidence,
+        now=now,
     )
+    return approvals_out(session, st.settings, p, user, now, detail=True)
 
 
 @router.get(
-    "/classification/overrides", response_model=list[OverrideOut], summary="Classification change proposals"
+    "/classification/overrides",
+    response_model=list[ProposalDetail],
+    summary="Classification change proposals in any state (approvals proposals of kind classification_override)",
 )
 def list_overrides(
+    request: Request,
     session: DbSession,
-    _: Reader,
-    state: str | None = Query(None, pattern="^(submitted|approved|rejected)$"),
+    user: Reader,
+    state: str | None = Query(None, pattern="^(draft|submitted|approved|rejected|withdrawn|expired)$"),
     loan_id: int | None = None,
 ):
-    stmt = select(ClassificationOverride)
+    st = request.app.state
+    now = st.clock.now()
+    stmt = select(Proposal).where(Proposal.kind == overrides.KIND)
     if state:
-        stmt = stmt.where(ClassificationOverride.state == state)
+        stmt = stmt.where(Proposal.state == state)
     if loan_id is not None:
-        stmt = stmt.where(ClassificationOverride.loan_id == loan_id)
-    return session.scalars(stmt.order_by(ClassificationOverride.id.desc()).limit(500)).all()
-
-
-@router.post(
-    "/classification/overrides/{override_id}/approve",
-    response_model=OverrideOut,
-    summary="Approve a proposal (not by its maker); it applies at once",
-)
-def approve_override(override_id: int, body: DecisionIn, request: Request, session: DbSession, user: Checker):
-    return overrides.decide(
-        session,
-        request.app.state.settings,
-        actor_of(user),
-        override_id,
-        approve=True,
-        business_date=_today(request),
-        version=body.version,
-        comment=body.comment,
-    )
-
-
-@router.post(
-    "/classification/overrides/{override_id}/reject",
-    response_model=OverrideOut,
-    summary="Reject a proposal (not by its maker)",
-)
-def reject_override(override_id: int, body: DecisionIn, request: Request, session: DbSession, user: Checker):
-    return overrides.decide(
-        session,
-        request.app.state.settings,
-        actor_of(user),
-        override_id,
-        approve=False,
-        business_date=_today(request),
-        version=body.version,
-        comment=body.comment,
-    )
+        stmt = stmt.where(Proposal.loan_id == loan_id)
+    rows = session.scalars(stmt.order_by(Proposal.id.desc()).limit(500)).all()
+    return [approvals_out(session, st.settings, p, user, now, detail=True) for p in rows]
 
 
 # --- statements -----------------------------------------------------------------------------

@@ -97,30 +97,6 @@ class OverrideIn(BaseModel):
         return self
 
 
-class DecisionIn(BaseModel):
-    version: int
-    comment: str | None = Field(None, max_length=2000)
-
-
-class OverrideOut(ORM):
-    id: int
-    loan_id: int
-    state: str
-    from_category: str
-    target_category: str | None
-    from_stage: int
-    target_stage: int | None
-    reason: str
-    evidence: dict | None
-    valid_until: dt.date | None
-    business_date: dt.date
-    maker: str
-    checker: str | None
-    decided_at: dt.datetime | None
-    decision_comment: str | None
-    version: int
-
-
 class StatementIn(BaseModel):
     """One period's financial statement; amounts in yuan (2 decimals); profits and cash flow may be
     negative."""
