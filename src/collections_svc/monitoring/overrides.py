@@ -190,6 +190,9 @@ def propose(
             "Give the reason for the change (at least 10 characters).",
             errors=[{"field": "reason", "message": "too short"}],
         )
+    # Lock the loan row: two makers proposing at once must not both pass create_proposal's "one open
+    # proposal per loan" check (the old table had a unique index for that; approval_proposal has none).
+    session.execute(select(Loan.id).where(Loan.id == loan_id).with_for_update())
     loan = session.get(Loan, loan_id)
     state = current(session, loan_id, business_date, settings)
     check = (
