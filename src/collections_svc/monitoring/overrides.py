@@ -238,6 +238,8 @@ def _apply(
     """The final approval: bring the loan up to date as of today, re-check the upgrade rules, apply."""
     o = p.payload
     target_category, target_stage = o.get("target_category"), o.get("target_stage")
+    if (target_category is None and target_stage is None) or (target_category and target_category not in RANK):
+        raise ValidationFailed(f"Proposal {p.id} names no valid target category or stage; reject it.")
     valid_until = dt.date.fromisoformat(o["valid_until"]) if o.get("valid_until") else None
     classify_loans(session, [p.loan_id], business_date, settings)
     loan = session.get(Loan, p.loan_id)
