@@ -192,11 +192,13 @@ def test_collector_may_report_but_sees_no_watchlist_buttons_and_the_api_refuses(
     page.goto(f"{ui_server}/#/monitoring/watchlist")
     expect(page.locator(".tabs a[aria-current=page]")).to_have_text("Watchlist")
     expect(page.locator("#watch-add")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text("null")
     expect(page.locator("button[data-action=unwatch]")).to_have_count(0)
     page.goto(f"{ui_server}/#/borrowers/{borrower_id}")
     expect(page.locator("[data-testid=watch-status]")).to_be_visible()
     expect(page.locator("button[data-action=watch], button[data-action=unwatch]")).to_have_count(0)
     expect(page.locator(".borrower-monitoring button[data-action=review-report]")).to_be_visible()
+    expect(page.locator(".borrower-monitoring")).not_to_contain_text("null")
     assert _status(collector, "POST", "/api/v1/monitoring/watchlist",
                    {"borrower_id": borrower_id, "reason": "not mine to decide"}) == 403
     reason = urllib.parse.quote("not mine")

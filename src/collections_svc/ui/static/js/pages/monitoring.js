@@ -123,7 +123,8 @@ function slice(rows, query) {
 }
 
 function pagerFor(rows, page, path, query, navigate) {
-  if (rows.length <= PAGE) return null;
+  // an empty fragment, not null: Element.append(null) would write the text "null" under the table
+  if (rows.length <= PAGE) return document.createDocumentFragment();
   return pager({ total: rows.length, page, size: PAGE }, (p) => navigate(path, { ...query, page: p }));
 }
 
@@ -372,7 +373,8 @@ export async function borrowerMonitoring(b, user) {
   }
   const out = h('div', { class: 'borrower-monitoring' });
   if (flash) { out.append(flash); flash = null; }
-  out.append(h('h3', {}, t('mon.watchlist')), status, watchCtl);
+  out.append(h('h3', {}, t('mon.watchlist')), status);
+  if (watchCtl) out.append(watchCtl); // Element.append would write null as text
   if (REPORTERS.includes(user.role)) {
     const slot = h('div', {});
     const openBtn = h('button', { type: 'button', 'data-action': 'review-report', onclick: () => {
