@@ -178,7 +178,8 @@ def test_watchlist_add_then_remove_round_trips(login, page, api_as, ui_server):
     expect(page.locator("[data-testid=watch-status]")).to_have_attribute("data-watched", "true")
     page.goto(f"{ui_server}/#/monitoring/watchlist")
     row = page.locator(f"tr[data-watch='{borrower['id']}']")
-    row.locator("button[data-action=unwatch]").click()
+    # each row's button names its borrower for screen readers
+    row.get_by_role("button", name=f"Take {borrower['name']} off the watchlist").click()
     row.locator("input[name=reason]").fill("Done watching")
     row.locator("button[data-action=confirm-unwatch]").click()
     expect(page.locator(f"tr[data-watch='{borrower['id']}']")).to_have_count(0)

@@ -319,6 +319,7 @@ export default {
   'wl.confirmRemove': 'Take off the watchlist', 'wl.added': '{name} is on the watchlist.',
   'wl.removed': '{name} is off the watchlist.', 'wl.on': 'On the watchlist', 'wl.off': 'Not on the watchlist.',
   'wl.since': 'since {date}, by {by}:',
+  'rr.openFor': 'File report: {name}', 'wl.removeFor': 'Take {name} off the watchlist',
   'admin.strategies': 'Strategies', 'admin.templates': 'Notice templates', 'admin.scheduler': 'Scheduler and sweeps',
   'strat.versions': 'Strategy versions', 'strat.versionsCaption': 'Live version: {v}', 'strat.version': 'Version',
   'strat.description': 'Description', 'strat.state': 'State', 'strat.active': 'Live', 'strat.inactive': 'Not live',

@@ -319,6 +319,7 @@ export default {
   'wl.confirmRemove': '确认移出关注名单', 'wl.added': '{name} 已加入关注名单。',
   'wl.removed': '{name} 已移出关注名单。', 'wl.on': '在关注名单中', 'wl.off': '不在关注名单中。',
   'wl.since': '自 {date} 起，由 {by} 加入：',
+  'rr.openFor': '填写报告：{name}', 'wl.removeFor': '将 {name} 移出关注名单',
   'admin.strategies': '催收策略', 'admin.templates': '通知模板', 'admin.scheduler': '调度与日终批处理',
   'strat.versions': '策略版本', 'strat.versionsCaption': '生效版本：{v}', 'strat.version': '版本',
   'strat.description': '说明', 'strat.state': '状态', 'strat.active': '生效中', 'strat.inactive': '未生效',

@@ -59,7 +59,18 @@ function prefetchLoans() {
   return loanBulk;
 }
 
-/** A loan link labelled with its contract number ("Loan #id" only if the book read missed it). */
+/** Once the book's loans are read, relabel the loan links on screen with their contract numbers: the list
+ *  is drawn without waiting for that read (it is the slower call), so the page shows as soon as it can. */
+function fillContracts(root) {
+  prefetchLoans().then(() => {
+    root.querySelectorAll('a[data-loan]').forEach((a) => {
+      const no = contracts.get(Number(a.dataset.loan));
+      if (no && a.textContent !== no) a.textContent = no;
+    });
+  });
+}
+
+/** A loan link labelled with its contract number ("Loan #id" until the book read has it). */
 function loanLink(id) {
   if (!id) return null;
   const no = contracts.get(id);
@@ -156,7 +167,7 @@ export async function renderWarnings(view, { query, user, navigate }) {
   }
   if (!rows.length) { view.append(message('info', t('mon.noWarnings'))); return; }
   const { page, shown } = slice(rows, query);
-  await Promise.all([borrowerNames(shown.map((w) => w.borrower_id)), prefetchLoans()]);
+  await borrowerNames(shown.map((w) => w.borrower_id));
   const canWrite = WRITERS.includes(user.role);
   const slot = h('div', { 'aria-live': 'polite' });
   const act = (w, next) => async (ev) => {
@@ -187,6 +198,7 @@ export async function renderWarnings(view, { query, user, navigate }) {
       rowAttrs: (w) => ({ 'data-warning': String(w.id), 'data-status': w.status }) }),
     pagerFor(rows, page, '/monitoring', { severity, status }, navigate));
   if (!canWrite) view.append(message('info', t('mon.readOnly', { role: label('role', user.role) })));
+  fillContracts(view);
 }
 
 // --- forms: field errors from the API's problem+json shown next to the fields -----------------
@@ -321,9 +333,10 @@ function addWatchForm(choices, done) {
 }
 
 /** "Take off the watchlist": the reason is asked for in place, then DELETE with it. */
-function removeWatchButton(borrowerId, done) {
+function removeWatchButton(borrowerId, done, name = names.get(borrowerId)) {
   const box = h('div', { class: 'watch-remove' });
-  const open = h('button', { type: 'button', 'data-action': 'unwatch', onclick: () => {
+  const open = h('button', { type: 'button', 'data-action': 'unwatch',
+    'aria-label': t('wl.removeFor', { name: name ?? `#${borrowerId}` }), onclick: () => {
     const input = h('input', { name: 'reason', id: `wl-rm-${Number(borrowerId)}`, maxlength: 500 });
     const form = h('form', { class: 'inline-form', novalidate: true },
       apiField('reason', t('wl.removeReason'), input),
@@ -359,7 +372,7 @@ export async function borrowerMonitoring(b, user) {
     : h('p', { 'data-testid': 'watch-status', 'data-watched': 'false' }, t('wl.off'));
   let watchCtl = null;
   if (canWatch && rep.on_watchlist) {
-    watchCtl = removeWatchButton(b.id, () => after(message('ok', t('wl.removed', { name: b.name }))));
+    watchCtl = removeWatchButton(b.id, () => after(message('ok', t('wl.removed', { name: b.name }))), b.name);
   } else if (canWatch) {
     const input = h('input', { name: 'reason', id: 'wl-reason', maxlength: 500, size: 40 });
     const form = h('form', { class: 'filters', id: 'watch-add', novalidate: true },
@@ -448,7 +461,7 @@ export async function renderReviews(view, { query, user, navigate }) {
   const late = new Set(overdue.map((r) => r.id));
   if (!rows.length) { view.append(message('info', overdueOnly ? t('mon.noOverdue') : t('mon.noReviews'))); return; }
   const { page, shown } = slice(rows, query);
-  await Promise.all([borrowerNames(shown.map((r) => r.borrower_id)), prefetchLoans()]);
+  await borrowerNames(shown.map((r) => r.borrower_id));
   const canReport = REPORTERS.includes(user.role);
   const formSlot = h('div', { class: 'report-slot' });
   const openForm = (r) => () => {
@@ -470,8 +483,10 @@ export async function renderReviews(view, { query, user, navigate }) {
     { label: t('mon.rule'), cell: (r) => (r.rule_id ? h('code', {}, r.rule_id) : '—') },
     { label: t('mon.status'), cell: (r) => label('reviewStatus', r.status) },
     ...(canReport ? [{ label: t('mon.actions'), cell: (r) => h('button', { type: 'button',
-      'data-action': 'review-report', onclick: openForm(r) }, t('rr.open')) }] : []),
+      'data-action': 'review-report', onclick: openForm(r),
+      'aria-label': t('rr.openFor', { name: names.get(r.borrower_id) ?? `#${r.borrower_id}` }) }, t('rr.open')) }] : []),
   ], shown, { caption: t('mon.reviews'), srCaption: true,
     rowAttrs: (r) => ({ 'data-review': String(r.id), class: late.has(r.id) ? 'overdue' : null }) }),
   pagerFor(rows, page, '/monitoring/reviews', { overdue: overdueOnly ? '1' : '' }, navigate));
+  fillContracts(view);
 }
