@@ -59,8 +59,8 @@ function prefetchLoans() {
   return loanBulk;
 }
 
-/** Once the book's loans are read, relabel the loan links on screen with their contract numbers: the list
- *  is drawn without waiting for that read (it is the slower call), so the page shows as soon as it can. */
+/** Once the book's loans are read, relabel the loan links on screen with their contract numbers. The read
+ *  starts after the list is drawn, so it neither delays the list nor competes with its API calls. */
 function fillContracts(root) {
   prefetchLoans().then(() => {
     root.querySelectorAll('a[data-loan]').forEach((a) => {
@@ -159,7 +159,6 @@ export async function renderWarnings(view, { query, user, navigate }) {
   let rows;
   try {
     prefetchNames();
-    prefetchLoans();
     rows = await api('/monitoring/warnings', { query: { severity, status, limit: 1000 } });
   } catch (err) {
     view.append(errorBox(err, { what: t('mon.warnings') }));
@@ -450,7 +449,6 @@ export async function renderReviews(view, { query, user, navigate }) {
   try {
     // Which tasks are overdue is the API's judgement (the bank's business date), not the browser's.
     prefetchNames();
-    prefetchLoans();
     [due, overdue] = await Promise.all([overdueOnly ? null : api('/monitoring/reviews/due'),
       api('/monitoring/reviews/due', { query: { overdue: 'true' } })]);
   } catch (err) {
