@@ -106,6 +106,7 @@ def shoot(page, base: str, route: str, path: Path, *, ready: str = "main h1", fu
         return
     page.goto(f"{base}/#{route}")
     page.locator(ready).first.wait_for()
+    page.wait_for_load_state("networkidle")  # late reads (contract numbers on monitoring lists) have landed
     page.mouse.move(0, 0)  # no tooltip left open by where the last click was
     page.wait_for_timeout(150)
     page.screenshot(path=str(path), full_page=full)

@@ -480,7 +480,7 @@ export async function renderReviews(view, { query, user, navigate }) {
     { label: t('mon.reason'), cell: (r) => h('span', { class: 'ev-text' }, r.reason) },
     { label: t('mon.rule'), cell: (r) => (r.rule_id ? h('code', {}, r.rule_id) : '—') },
     { label: t('mon.status'), cell: (r) => label('reviewStatus', r.status) },
-    ...(canReport ? [{ label: t('mon.actions'), cell: (r) => h('button', { type: 'button',
+    ...(canReport ? [{ label: t('mon.actions'), nowrap: true, cell: (r) => h('button', { type: 'button',
       'data-action': 'review-report', onclick: openForm(r),
       'aria-label': t('rr.openFor', { name: names.get(r.borrower_id) ?? `#${r.borrower_id}` }) }, t('rr.open')) }] : []),
   ], shown, { caption: t('mon.reviews'), srCaption: true,
