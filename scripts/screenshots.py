@@ -1,6 +1,6 @@
 """Regenerate the UI screenshots under docs/screenshots/ (both languages).
 
-Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--borrowers 60]
+Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--borrowers 60] [--only monitoring,reviews]
 
 Seeds a throwaway SQLite demo book, runs the real server on a free local port, and drives Debian's
 Chromium (/usr/bin/chromium, or $COLLECTIONS_CHROMIUM) through Playwright. Queue and case pages are
@@ -25,6 +25,11 @@ from collections_svc.ui.demo_server import DEMO_PASSWORD, running_server, seeded
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = {"zh-CN": "zh", "en": "en"}
+ONLY: set[str] = set()  # --only: the screenshot names to take (empty: all)
+
+
+def wanted(path: Path) -> bool:
+    return not ONLY or path.stem.rsplit("-", 1)[0] in ONLY
 
 
 class Api:
@@ -97,8 +102,11 @@ def login(page, base: str, user: str, locale: str) -> None:
 
 
 def shoot(page, base: str, route: str, path: Path, *, ready: str = "main h1", full: bool = True) -> None:
+    if not wanted(path):
+        return
     page.goto(f"{base}/#{route}")
     page.locator(ready).first.wait_for()
+    page.wait_for_load_state("networkidle")  # late reads (contract numbers on monitoring lists) have landed
     page.mouse.move(0, 0)  # no tooltip left open by where the last click was
     page.wait_for_timeout(150)
     page.screenshot(path=str(path), full_page=full)
@@ -128,7 +136,19 @@ def shoot_staff(browser, base: str, locale: str, suffix: str, out: Path) -> None
         login(page, base, user, locale)
         for route, name, ready, full in pages:
             shoot(page, base, route, out / f"{name}-{suffix}.png", ready=ready, full=full)
-        if user == "admin":
+        path = out / f"review-report-{suffix}.png"
+        if user == "supervisor" and wanted(path):
+            # the review report form opened on the first due task
+            page.goto(f"{base}/#/monitoring/reviews")
+            page.locator("button[data-action=review-report]").first.click()
+            page.locator("form.review-report textarea[name=conclusion]").fill(
+                "经营正常，还款来源充足" if suffix == "zh" else "Business as usual; repayment sources adequate")
+            page.locator(".report-slot h2").evaluate("e => e.scrollIntoView()")
+            page.mouse.move(0, 0)
+            page.wait_for_timeout(150)
+            page.screenshot(path=str(path), full_page=False)
+            print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        if user == "admin" and wanted(out / f"strategy-preview-{suffix}.png"):
             # a dry run of a stricter draft: what the sweep would do with it on the book now
             page.goto(f"{base}/#/admin/strategies")
             page.locator("#draft-form textarea").fill(json.dumps(DRAFT, indent=2, ensure_ascii=False))
@@ -146,7 +166,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     ap.add_argument("--borrowers", type=int, default=60)
+    ap.add_argument("--only", default="", help="comma-separated names to take (e.g. monitoring,reviews); default all")
     args = ap.parse_args()
+    ONLY.update(n.strip() for n in args.only.split(",") if n.strip())
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = os.environ.get("COLLECTIONS_CHROMIUM", "/usr/bin/chromium")
     with tempfile.TemporaryDirectory() as tmp:

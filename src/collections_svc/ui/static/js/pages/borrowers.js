@@ -3,6 +3,7 @@ import { field, formData, h, link, select, table } from '../dom.js';
 import { date, docLocale, label, money, num, t } from '../i18n.js';
 import { dl } from '../dom.js';
 import { loadAll, errorBox, message, onSubmit, pageTitle, section } from '../ui.js';
+import { borrowerMonitoring } from './monitoring.js';
 
 const PAGE_SIZE = 25;
 const CONTACT_ROLES = ['legal_representative', 'finance', 'guarantor', 'other'];
@@ -72,6 +73,8 @@ export async function renderBorrower(view, { params, user }) {
   const [res, cases] = await loadAll([`/borrowers/${id}`, `/borrowers/${id}/cases`]);
   if (!res.ok) { view.append(pageTitle(t('borrower.title')), errorBox(res.error)); return; }
   const b = res.data;
+  // watchlist status and the review report form (issue 8), read beside the rest of the page
+  const monitoring = borrowerMonitoring(b, user);
   view.append(pageTitle(b.name, h('p', { class: 'crumbs' }, link('/borrowers', t('nav.borrowers')))),
     section(t('borrower.facts'), dl([
       [t('borrower.externalId'), b.external_id], [t('borrower.uscc'), b.uscc],
@@ -92,6 +95,8 @@ export async function renderBorrower(view, { params, user }) {
       { label: t('case.nextAction'), nowrap: true, cell: (c) => date(c.next_action_on) },
     ], list, { caption: t('borrower.cases'), srCaption: true }) : message('info', t('borrower.noCases'))));
   }
+  const mon = await monitoring;
+  if (mon) view.append(mon);
   view.append(section(t('borrower.contacts'), contactsTable(b.contacts), addContactForm(b, user)));
   // The post-loan report is management information: the API refuses collectors, so no link for them.
   if (['admin', 'supervisor', 'risk_officer', 'auditor'].includes(user.role)) {
