@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 import time
 
+import pytest
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -30,6 +31,8 @@ class RecordingLock:
         self.events.append("lock released")
 
 
+# A scheduler thread that dies with an exception while stopping must fail the test, not just warn.
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_stop_lets_the_running_job_finish_then_releases_the_lock(tmp_path):
     events: list[str] = []
     started = threading.Event()

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -104,6 +105,10 @@ class SchedulerService:
             try:
                 if not self._stop.is_set():
                     self._scheduler.start()   # blocks until shutdown (stop() or lock lost)
+            except JobLookupError as exc:
+                # APScheduler's loop may still try to remove a finished one-off job that a shutdown from
+                # another thread (SIGTERM, lock lost) already dropped; that is the stop we asked for.
+                log.info("scheduler loop ended during shutdown: %s", exc)
             finally:
                 self._wait_for_running_jobs()
                 self.is_leader = False
