@@ -2,7 +2,7 @@
 // heat-map table, cure / promise-kept / recovery / right-party-contact rates and collector performance,
 // each with CSV and XLSX downloads of exactly what the API computed.
 import { field, h, select, table } from '../dom.js';
-import { date, docLocale, label, money, num, pct, t } from '../i18n.js';
+import { date, docLocale, label, money, moneyCompact, num, pct, t } from '../i18n.js';
 import { errorBox, loadAll, message, pageTitle, section } from '../ui.js';
 
 const SLICES = ['', 'product', 'region', 'industry', 'team'];
@@ -92,9 +92,11 @@ function agingSection(res, q) {
     h('p', { class: 'muted small' }, d.snapshot_date ? t('dash.asOf', { d: date(d.snapshot_date) }) : t('dash.noSnapshot'))];
   const tot = d.total;
   const kpis = h('div', { class: 'kpis' },
-    [[t('dash.loans'), num(tot.loans)], [t('dash.outstanding'), money(tot.outstanding)], [t('dash.overdue'), money(tot.overdue)],
-      ['PAR30', pct(tot.par30)], ['PAR90', pct(tot.par90)]].map(([k, v]) => h('div', { class: 'kpi' },
-      h('div', { class: 'kpi-name' }, k), h('div', { class: 'kpi-val' }, v))));
+    // Money compact on the cards (five fit a laptop row); the exact amount is on hover and in the tables below.
+    [[t('dash.loans'), num(tot.loans)], [t('dash.outstanding'), moneyCompact(tot.outstanding), money(tot.outstanding)],
+      [t('dash.overdue'), moneyCompact(tot.overdue), money(tot.overdue)],
+      ['PAR30', pct(tot.par30)], ['PAR90', pct(tot.par90)]].map(([k, v, exact]) => h('div', { class: 'kpi' },
+      h('div', { class: 'kpi-name' }, k), h('div', { class: 'kpi-val', title: exact ?? null }, v))));
   const lineCols = (nameKey, nameCell) => [
     { label: t(nameKey), rowHeader: true, cell: nameCell },
     { label: t('dash.loans'), num: true, cell: (r) => num(r.loans) },
@@ -102,7 +104,8 @@ function agingSection(res, q) {
     { label: t('dash.overdue'), num: true, cell: (r) => money(r.overdue) },
     { label: t('rep.share'), num: true, cell: (r) => pct(r.share) },
   ];
-  const parts = [...head, kpis, h('div', { class: 'two-col' },
+  // One above the other: side by side, five money-wide columns do not fit a laptop screen.
+  const parts = [...head, kpis, h('div', { class: 'stack' },
     table(lineCols('dash.bucket', (r) => `${r.bucket} · ${r.label === 'current' ? t('dash.current') : t('dash.daysRange', { r: r.label })}`),
       tot.buckets, { caption: t('rep.byBucket'), rowAttrs: (r) => ({ 'data-bucket': r.bucket }) }),
     table(lineCols('rep.category', (r) => label('category', r.category)),
