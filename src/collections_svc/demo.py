@@ -252,7 +252,7 @@ def simulate_day(session_factory, settings: Settings, day: dt.date, rng: random.
                         .order_by(Case.id)).all()
         users: dict[int, User] = {}
         for case in due:
-            if rng.random() >= 0.5:  # a collector gets through about half of the due queue a day
+            if rng.random() >= 0.3:  # a collector gets through about a third of the due queue a day
                 continue
             user = users.get(case.assignee_id) or users.setdefault(case.assignee_id, s.get(User, case.assignee_id))
             if user is None or not user.active:
@@ -269,7 +269,10 @@ def simulate_day(session_factory, settings: Settings, day: dt.date, rng: random.
                 if owed <= 0:
                     outcome = "reached"
                 else:
-                    promise = PromiseIn(amount=owed, due_on=day + dt.timedelta(days=rng.randint(2, 7)))
+                    # A part of the arrears, as corporate borrowers usually promise: paying it all would cure
+                    # most of the demo's late buckets and leave the aging and roll-rate reports flat.
+                    part = (owed * Decimal(rng.choice(["0.05", "0.1", "0.2"]))).quantize(CENT)
+                    promise = PromiseIn(amount=max(part, CENT), due_on=day + dt.timedelta(days=rng.randint(2, 7)))
             next_on = None if promise else day + dt.timedelta(days=rng.randint(1, 3) if outcome == "no_answer" else 7)
             log_contact(s, case, channel="phone", outcome=outcome, actor=actor_of(user), business_date=day,
                         contact_id=rng.choice(people).id, next_action_on=next_on, promise=promise)
