@@ -129,3 +129,39 @@ def test_demo_seeds_a_book_with_a_history_of_swept_nights(cli_db, monkeypatch):
     again = runner.invoke(app, ["demo", "--no-serve"])
     assert again.exit_code == 0 and "already seeded" in again.output
     assert _scalar(url, "SELECT COUNT(*) FROM sweep_run") == 4
+
+
+def test_demo_book_shows_collectors_work_in_the_reports(cli_db, monkeypatch):
+    """The dashboard's promise, right-party-contact and notice figures are not empty in the demo: between
+    the past nights the assigned collectors call (CN-COL-01: the borrower's own people), take promises that
+    are paid or broken, and the queued notices are sent through the console channel."""
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from collections_svc.reports import analytics
+
+    runner, url = cli_db
+    monkeypatch.setenv("COLLECTIONS_DEMO_PASSWORD", "demo-password-for-the-test")
+    r = runner.invoke(app, ["demo", "--no-serve", "--borrowers", "40", "--history-days", "20"])
+    assert r.exit_code == 0, r.output
+    eng = create_engine(url)
+    try:
+        with Session(eng) as s:
+            end = s.scalar(text("SELECT MAX(business_date) FROM sweep_run"))
+            end = dt.date.fromisoformat(str(end))
+            start = end - dt.timedelta(days=20)
+            promises = analytics.promise_kept(s, start, end)
+            assert promises["due"] > 0 and promises["kept"] > 0
+            assert promises["broken"] + promises["partially_paid"] > 0
+            assert analytics.rpc(s, start, end)["right_party_contacts"] > 0
+            assert analytics.notices(s, start, end)["totals"]["sent"] > 0
+            # Contacts are made by the case's assignee, on the borrower's own contacts only.
+            assert s.scalar(text(
+                "SELECT COUNT(*) FROM contact_log cl JOIN collection_case c ON c.id = cl.case_id "
+                "JOIN app_user u ON u.id = c.assignee_id WHERE cl.actor <> u.username")) == 0
+            assert s.scalar(text(
+                "SELECT COUNT(*) FROM contact_log cl JOIN contact ct ON ct.id = cl.contact_id "
+                "WHERE ct.borrower_id <> cl.borrower_id OR ct.role = 'other'")) == 0
+    finally:
+        eng.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import os
+import random
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -234,7 +235,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000, borrowers: int = 300, reset:
     from sqlalchemy import func, select
 
     from collections_svc.db import session_scope
-    from collections_svc.demo import seed_portfolio, seed_users
+    from collections_svc.demo import seed_portfolio, seed_users, simulate_day
     from collections_svc.loans import dpd as engine
     from collections_svc.loans.models import Borrower
     from collections_svc.migrate import upgrade
@@ -264,8 +265,12 @@ def demo(host: str = "127.0.0.1", port: int = 8000, borrowers: int = 300, reset:
         if history_days:
             with _progress() as prog:
                 task = prog.add_task("Sweeping past nights", total=history_days)
+                rng = random.Random(11)
                 for back in range(history_days, 0, -1):
-                    run_sweep_job(factory, today - dt.timedelta(days=back), settings)
+                    day = today - dt.timedelta(days=back)
+                    # Collectors call, take promises and get paid; notices go out; then that night's sweep.
+                    simulate_day(factory, settings, day, rng)
+                    run_sweep_job(factory, day, settings)
                     prog.advance(task)
         # Tonight's close-of-business run, so the queue has cases and the outbox has notices.
         run_sweep_job(factory, today, settings)

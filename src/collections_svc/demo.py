@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -194,3 +195,97 @@ def _seed_loan(session, rng, b, n, k, today, order, counts) -> None:
         pay.unapplied = rest
         counts["payments"] += 1
     session.flush()
+
+
+# --- collectors at work between the demo's past nights ------------------------------------------------------
+
+# What a demo collector's call ends with: no answer most often, a promise to pay on about a quarter of calls.
+CALL_OUTCOMES = ["no_answer"] * 4 + ["reached"] * 3 + ["promised"] * 3
+DEMO_PAY_AT_HOUR = 10  # local time the demo's collectors work and its notices go out
+
+
+def simulate_day(session_factory, settings: Settings, day: dt.date, rng: random.Random) -> dict[str, int]:
+    """One working day of the demo's collectors, before that night's sweep, through the real services only.
+
+    The assigned collector of a due case calls the borrower's own people (CN-COL-01), logs the outcome and
+    sometimes takes a promise; promises falling due today are paid in full (~60 %), in part or not at all,
+    so the sweep's promise evaluation marks them kept or broken; then the queued notices are dispatched
+    through the configured channel (console in the demo) as the scheduler would. Deterministic given ``rng``.
+    """
+    from sqlalchemy import select
+
+    from collections_svc.auth.models import User
+    from collections_svc.auth.service import SYSTEM, actor_of
+    from collections_svc.cases.models import Case, CaseHold, Promise
+    from collections_svc.cases.service import PromiseIn, log_contact
+    from collections_svc.common.clock import FixedClock
+    from collections_svc.db import session_scope
+    from collections_svc.loans.schemas import PaymentIn
+    from collections_svc.loans.service import record_payment
+    from collections_svc.notices.channels.twilio_sms import make_sms_sender
+    from collections_svc.notices.compliance import is_closed_day
+    from collections_svc.notices.dispatcher import dispatch_batch
+
+    counts = {"contacts": 0, "promises": 0, "payments": 0, "notices_sent": 0}
+    # Quiet weekends and holidays apply to collectors' calls as to automated contact (CN-COL-03 spirit).
+    if is_closed_day(day, settings.notices):
+        return counts
+    with session_scope(session_factory) as s:
+        # Promises due today: the borrower pays in full, in part or not at all.
+        for pr in s.scalars(select(Promise).where(Promise.status == "open", Promise.due_on == day)
+                            .order_by(Promise.id)).all():
+            roll = rng.random()
+            share = Decimal(1) if roll < 0.6 else Decimal("0.5") if roll < 0.8 else Decimal(0)
+            amount = (pr.amount * share).quantize(CENT)
+            if amount <= 0:
+                continue
+            loan = s.get(Loan, pr.loan_id)
+            record_payment(s, settings, PaymentIn(external_id=f"DEMO-PTP-{pr.id}", loan_external_id=loan.external_id,
+                                                  paid_on=day, amount=amount, note="demo: promised payment"),
+                           SYSTEM, day)  # the bank's payment feed, not the collector
+            counts["payments"] += 1
+        held = select(CaseHold.case_id).where(CaseHold.starts_on <= day,
+                                              (CaseHold.ends_on.is_(None)) | (CaseHold.ends_on >= day))
+        due = s.scalars(select(Case).where(Case.is_open.is_(True), Case.assignee_id.is_not(None),
+                                           Case.id.not_in(held),
+                                           (Case.next_action_on.is_(None)) | (Case.next_action_on <= day))
+                        .order_by(Case.id)).all()
+        users: dict[int, User] = {}
+        for case in due:
+            if rng.random() >= 0.3:  # a collector gets through about a third of the due queue a day
+                continue
+            user = users.get(case.assignee_id) or users.setdefault(case.assignee_id, s.get(User, case.assignee_id))
+            if user is None or not user.active:
+                continue
+            people = [c for c in s.scalars(select(Contact).where(Contact.borrower_id == case.borrower_id)
+                                           .order_by(Contact.id)) if c.phone and c.role != ContactRole.other]
+            if not people:
+                continue
+            loan = s.get(Loan, case.loan_id)
+            outcome = rng.choice(CALL_OUTCOMES)
+            promise = None
+            if outcome == "promised":
+                owed = loan.overdue_amount or Decimal(0)
+                if owed <= 0:
+                    outcome = "reached"
+                else:
+                    # A part of the arrears, as corporate borrowers usually promise: paying it all would cure
+                    # most of the demo's late buckets and leave the aging and roll-rate reports flat.
+                    part = (owed * Decimal(rng.choice(["0.05", "0.1", "0.2"]))).quantize(CENT)
+                    promise = PromiseIn(amount=max(part, CENT), due_on=day + dt.timedelta(days=rng.randint(2, 7)))
+            next_on = None if promise else day + dt.timedelta(days=rng.randint(1, 3) if outcome == "no_answer" else 7)
+            log_contact(s, case, channel="phone", outcome=outcome, actor=actor_of(user), business_date=day,
+                        contact_id=rng.choice(people).id, next_action_on=next_on, promise=promise)
+            counts["contacts"] += 1
+            counts["promises"] += promise is not None
+    # The scheduler's dispatch job, at the collectors' working hour of that day.
+    clock = FixedClock(dt.datetime.combine(day, dt.time(DEMO_PAY_AT_HOUR), ZoneInfo(settings.bank.timezone)))
+    sender = make_sms_sender(settings)
+    if hasattr(sender, "now"):
+        sender.now = clock.now  # the console outbox stamps the demo day, not the wall clock
+    for _ in range(50):  # a deferred notice waits for a later day, so this ends once nothing due is left
+        batch = dispatch_batch(session_factory, sender, clock, settings, limit=200, rng=random.Random(rng.random()))
+        counts["notices_sent"] += batch.sent
+        if not batch.claimed:
+            break
+    return counts

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 from collections_svc.common.clock import SystemClock, business_date
 from collections_svc.config import Settings
 from collections_svc.db import make_engine, make_sessionmaker, session_scope
-from collections_svc.demo import seed_portfolio, seed_users
+from collections_svc.demo import seed_portfolio, seed_users, simulate_day
 from collections_svc.loans.dpd import run_dpd
 from collections_svc.migrate import upgrade
 
@@ -56,8 +57,11 @@ def seeded_sqlite(path: Path, *, borrowers: int = 30, password: str = DEMO_PASSW
             seed_portfolio(s, settings, today, borrowers=borrowers)
             run_dpd(s, today, settings.dpd)
         if open_cases:
+            rng = random.Random(11)
             for back in range(history_days, 0, -1):
-                _open_cases(factory, settings, today - dt.timedelta(days=back))
+                day = today - dt.timedelta(days=back)
+                simulate_day(factory, settings, day, rng)  # collectors' calls, promises, payments, notices
+                _open_cases(factory, settings, day)
             _open_cases(factory, settings, today)
     finally:
         engine.dispose()
