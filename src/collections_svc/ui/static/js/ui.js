@@ -35,9 +35,10 @@ export function loading() {
 }
 
 /**
- * Wire a form: on submit, disable it, call `action(form)`, show success or the API error in `slot`.
+ * Wire a form: on submit, disable it, call `action(form)`, show success or the API error in `slot`
+ * (or hand the error to `onError(err, slot)`, e.g. to put field errors beside their fields).
  */
-export function onSubmit(form, action, { success } = {}) {
+export function onSubmit(form, action, { success, onError } = {}) {
   const slot = h('div', { class: 'form-msg', 'aria-live': 'polite' });
   form.append(slot);
   form.addEventListener('submit', async (ev) => {
@@ -50,7 +51,7 @@ export function onSubmit(form, action, { success } = {}) {
       if (success) slot.replaceChildren(message('ok', success));
       return result;
     } catch (err) {
-      slot.replaceChildren(errorBox(err));
+      if (onError) onError(err, slot); else slot.replaceChildren(errorBox(err));
       return null;
     } finally {
       btns.forEach((b) => { b.disabled = false; });

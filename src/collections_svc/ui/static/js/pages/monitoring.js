@@ -5,7 +5,7 @@ import { ApiError, api } from '../api.js';
 import { field, h, link, select, table } from '../dom.js';
 import { date, label, money, num, t } from '../i18n.js';
 import { fromCents } from '../money.js';
-import { errorBox, message, pageTitle, section } from '../ui.js';
+import { errorBox, message, onSubmit, pageTitle, section } from '../ui.js';
 import { pager } from './borrowers.js';
 
 const PAGE = 50; // rows per page: the lists come whole from the API, the page shows a slice
@@ -243,22 +243,7 @@ function clearErrors(form) {
 
 /** Submit handler: the API is the judge of the input (novalidate), its errors land beside the fields. */
 function wire(form, action) {
-  const slot = h('div', { class: 'form-msg', 'aria-live': 'polite' });
-  form.append(slot);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const btns = form.querySelectorAll('button');
-    btns.forEach((b) => { b.disabled = true; });
-    slot.replaceChildren();
-    try {
-      await action();
-    } catch (err) {
-      showErrors(form, slot, err);
-    } finally {
-      btns.forEach((b) => { b.disabled = false; });
-    }
-  });
-  return form;
+  return onSubmit(form, () => action(), { onError: (err, slot) => showErrors(form, slot, err) });
 }
 
 function takeFlash(view) {
