@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import sys
 import time
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import text
@@ -34,6 +31,7 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate  # noqa: E402
+from scratch import scratch_database  # noqa: E402
 
 from collections_svc.config import DpdSettings  # noqa: E402
 from collections_svc.db import make_engine  # noqa: E402
@@ -42,30 +40,6 @@ from collections_svc.migrate import upgrade  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 NIGHTS = 3  # consecutive business dates after the first pass
-PG_ADMIN = os.environ.get("COLLECTIONS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _create_db(backend: str) -> tuple[str, Callable[[], None]]:
-    if backend == "sqlite":
-        OUT.mkdir(exist_ok=True)
-        path = OUT / f"bench_dpd_{uuid.uuid4().hex[:8]}.db"
-
-        def drop() -> None:
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-
-        return f"sqlite:///{path}", drop
-    import psycopg
-
-    name = f"bench_dpd_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-
-    def drop_pg() -> None:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, drop_pg
 
 
 def main() -> None:
@@ -77,7 +51,7 @@ def main() -> None:
     args = ap.parse_args()
     as_of = dt.date.fromisoformat(args.as_of)
 
-    url, drop = _create_db(args.backend)
+    url, drop = scratch_database(args.backend, "bench_dpd")
     try:
         _run(url, args.backend, args.loans, as_of)
     finally:

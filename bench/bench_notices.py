@@ -28,7 +28,6 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text  # noqa: E402
 from tests.fakes.twilio_fake import FakeTwilio  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from collections_svc.cases.models import Case  # noqa: E402
 from collections_svc.config import Settings  # noqa: E402
 from collections_svc.db import make_engine, make_sessionmaker  # noqa: E402
@@ -45,31 +45,6 @@ from collections_svc.migrate import upgrade  # noqa: E402
 from collections_svc.notices.models import Notice  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
-PG_ADMIN = os.environ.get("COLLECTIONS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def create_db(backend: str) -> tuple[str, Callable[[], None]]:
-    if backend == "sqlite":
-        OUT.mkdir(parents=True, exist_ok=True)
-        path = OUT / f"bench_notices_{uuid.uuid4().hex[:8]}.db"
-
-        def drop() -> None:
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-
-        return f"sqlite:///{path}", drop
-    import psycopg
-
-    name = f"bench_notices_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-
-    def drop_pg() -> None:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    return f"{base}/{name}", drop_pg
 
 
 def settings_for(url: str, fake_url: str) -> dict:
@@ -219,7 +194,7 @@ def bench_dispatch(backend: str, notices: int, dispatchers: list[int]) -> None:
         floor = floor_sms(settings_for("sqlite://", fake_url), min(notices, 500))
         print(f"floor (SMS, 1 process, no DB)   {floor:8.0f} msg/s")
         for n_proc in dispatchers:
-            url, drop = create_db(backend)
+            url, drop = scratch_database(backend, "bench_notices")
             try:
                 upgrade(url)
                 tag = uuid.uuid4().hex[:9]

@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import time
-import uuid
 
-import psycopg
+from scratch import scratch_database  # bench/ is on sys.path when run as a script
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -40,7 +38,6 @@ from collections_svc.db import make_engine
 from collections_svc.migrate import upgrade
 from collections_svc.reports import analytics
 
-ADMIN = os.environ.get("COLLECTIONS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 YEAR_START, YEAR_END = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
 DAYS = (YEAR_END - YEAR_START).days + 1
 
@@ -138,16 +135,12 @@ def main() -> None:
     ap.add_argument("--loans", type=int, default=100_000)
     ap.add_argument("--keep", action="store_true", help="keep the database")
     args = ap.parse_args()
-    name = f"cs_bench_reports_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    url, drop = scratch_database("postgresql", "cs_bench_reports")
     try:
         run(url, args.loans)
     finally:
         if not args.keep:
-            with psycopg.connect(ADMIN, autocommit=True) as c:
-                c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop()
 
 
 def run(url: str, n: int) -> None:

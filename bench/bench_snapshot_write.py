@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_dpd import _create_db, _maintain  # noqa: E402
+from bench_dpd import _maintain  # noqa: E402
 from generate import generate  # noqa: E402
+from scratch import scratch_database  # noqa: E402
 
 from collections_svc.config import DpdSettings  # noqa: E402
 from collections_svc.db import make_engine  # noqa: E402
@@ -47,7 +48,7 @@ def main() -> None:
     ap.add_argument("--loans", type=int, default=100_000)
     ap.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     args = ap.parse_args()
-    url, drop = _create_db(args.backend)
+    url, drop = scratch_database(args.backend, "bench_snapshot")
     try:
         upgrade(url)
         engine = make_engine(url)

@@ -22,17 +22,16 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 
 import httpx
 import psycopg
+from scratch import scratch_database  # bench/ is on sys.path when run as a script
 
 from collections_svc.auth.models import Role
 from collections_svc.auth.service import create_user, issue_token
 from collections_svc.db import make_engine, make_sessionmaker, session_scope
 from collections_svc.migrate import upgrade
 
-ADMIN_DSN = os.environ.get("COLLECTIONS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 STAGES = ["classified", "phone_reminder", "letter", "visit", "restructuring", "legal"]
 
 
@@ -176,10 +175,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000)
     args = ap.parse_args()
 
-    name = f"cs_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
+    url, drop = scratch_database("postgresql", "cs_bench")
     procs: list[subprocess.Popen] = []
     try:
         t0 = time.perf_counter()
@@ -228,8 +224,7 @@ def main() -> None:
     finally:
         for p in procs:
             p.terminate()
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop()
 
 
 if __name__ == "__main__":

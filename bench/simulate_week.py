@@ -42,9 +42,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from collections_svc.migrate import upgrade  # noqa: E402
 
-PG_ADMIN = os.environ.get("COLLECTIONS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct-horse-battery"  # noqa: S105 - the simulated users of a throw-away database
 EXE = str(Path(sys.executable).with_name("collections-svc"))
 
@@ -404,10 +404,7 @@ def main() -> None:
                timeout=300)
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
-    name = f"cs_sim_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    url, drop = scratch_database("postgresql", "cs_sim")
     fake = FakeTwilio(seed=p.seed)
     fake.base_url = fake.start()
     try:
@@ -416,8 +413,7 @@ def main() -> None:
         print(json.dumps(report, indent=2, default=str))
     finally:
         fake.stop()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop()
 
 
 if __name__ == "__main__":

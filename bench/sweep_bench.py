@@ -27,6 +27,7 @@ import resource
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,30 +36,17 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from bench.scratch import PG_ADMIN, scratch_database  # noqa: E402
 from collections_svc.config import Settings  # noqa: E402
 from collections_svc.db import make_engine, make_sessionmaker  # noqa: E402
 from collections_svc.migrate import upgrade  # noqa: E402
 from collections_svc.sweep.service import run_sweep_job  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)
-PG_ADMIN = os.environ.get("COLLECTIONS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def new_database(backend: str, tmp: Path) -> tuple[str, callable]:
-    if backend == "sqlite":
-        path = tmp / f"bench_{uuid.uuid4().hex[:8]}.db"
-        def rm():
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-        return f"sqlite:///{path}", rm
-    name = f"cs_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}", drop
+def new_database(backend: str, tmp: Path) -> tuple[str, Callable[[], None]]:
+    return scratch_database(backend, "cs_bench", sqlite_dir=tmp)
 
 
 def _pg_defer_indexes(c, tables: tuple[str, ...]) -> list[str]:
