@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from collections_svc.auth.models import Role
 from collections_svc.auth.service import create_user
+from collections_svc.common.dates import add_months
 from collections_svc.config import Settings
 from collections_svc.loans import allocation
 from collections_svc.loans.models import (
@@ -59,17 +60,6 @@ def make_uscc(rng: random.Random) -> str:
 
 def make_mobile(rng: random.Random) -> str:
     return "+86" + rng.choice(["138", "139", "186", "137", "150", "158", "188"]) + f"{rng.randrange(10**8):08d}"
-
-
-def add_months(d: dt.date, n: int) -> dt.date:
-    y, m = divmod(d.month - 1 + n, 12)
-    y, m = d.year + y, m + 1
-    for day in (d.day, 30, 29, 28):
-        try:
-            return dt.date(y, m, day)
-        except ValueError:
-            continue
-    raise ValueError(d)
 
 
 def monthly_schedule(principal: Decimal, rate: Decimal, start: dt.date, months: int, amortising: bool
@@ -245,7 +235,7 @@ def simulate_day(session_factory, settings: Settings, day: dt.date, rng: random.
                            SYSTEM, day)  # the bank's payment feed, not the collector
             counts["payments"] += 1
         held = select(CaseHold.case_id).where(CaseHold.starts_on <= day,
-                                              (CaseHold.ends_on.is_(None)) | (CaseHold.ends_on >= day))
+                                              (CaseHold.ends_on.is_(None)) | (CaseHold.ends_on > day))
         due = s.scalars(select(Case).where(Case.is_open.is_(True), Case.assignee_id.is_not(None),
                                            Case.id.not_in(held),
                                            (Case.next_action_on.is_(None)) | (Case.next_action_on <= day))

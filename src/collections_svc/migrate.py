@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -28,6 +29,11 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+@functools.cache
+def _script_heads() -> frozenset[str]:
+    # The shipped revisions cannot change while the process runs; parsing them on every /ready probe is waste.
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
 def current_is_head(conn: Connection) -> bool:
-    heads = set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
-    return set(MigrationContext.configure(conn).get_current_heads()) == heads
+    return set(MigrationContext.configure(conn).get_current_heads()) == _script_heads()

@@ -230,7 +230,7 @@ def test_unknown_borrower_and_bad_month(client, auth, users):
     assert r.status_code == 404
     r = client.get(f"{API}/portfolio/2026-13.pdf", headers=auth("admin"))
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["errors"][0]["field"].endswith("month")
+    assert r.json()["errors"][0]["field"].endswith("month") and "YYYY-MM" in r.json()["detail"]
 
 
 # ------------------------------------------------------------------ roles

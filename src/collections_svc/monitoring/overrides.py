@@ -11,7 +11,6 @@ row with source ``override``, and records the rule minima it rebuts (the caps th
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from collections_svc.audit.service import record
 from collections_svc.auth.models import Role
 from collections_svc.auth.service import Actor
 from collections_svc.cases.models import Case
+from collections_svc.common.dates import add_months
 from collections_svc.config import Settings
 from collections_svc.db import utcnow
 from collections_svc.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -43,12 +43,6 @@ MAKERS = (Role.risk_officer, Role.supervisor, Role.admin)
 class UpgradeBlocked(Conflict):
     code = "classification-upgrade-blocked"
     title = "This classification upgrade is not allowed yet"
-
-
-def add_months(d: dt.date, months: int) -> dt.date:
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def presumed_stage(dpd: int, settings: Settings) -> int:

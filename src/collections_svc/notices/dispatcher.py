@@ -300,12 +300,6 @@ class Dispatcher:
         )
         return [n for n in rows if n.status == "sending" and n.claim_token == token]
 
-    def _borrower(self, s: Session, n: Notice) -> Borrower | None:
-        from collections_svc.cases.models import Case
-
-        case = s.get(Case, n.case_id)
-        return s.get(Borrower, case.borrower_id) if case else None
-
     def _defer(self, s: Session, n: Notice, reason: str, until: dt.datetime, now: dt.datetime) -> None:
         dispatch_result("deferred", reason.split(":")[0][:40])
         if n.defer_reason != reason or n.status != "deferred":

@@ -76,16 +76,18 @@ def run(
     clock = clock or SystemClock()
     stop = stop or threading.Event()
     total = DispatchCounts()
-    while not stop.is_set():
-        counts = dispatch_batch(factory, sender, clock, settings, limit=limit, should_stop=stop.is_set, **kw)
-        total.add(counts)
-        busy = counts.claimed or counts.reconciled_sent or counts.reconciled_requeued
-        if once or (idle_exit and not busy and pending(factory) == 0):
-            return total
-        if not busy:
-            stop.wait(interval)
-    factory.kw["bind"].dispose()
-    return total
+    try:
+        while not stop.is_set():
+            counts = dispatch_batch(factory, sender, clock, settings, limit=limit, should_stop=stop.is_set, **kw)
+            total.add(counts)
+            busy = counts.claimed or counts.reconciled_sent or counts.reconciled_requeued
+            if once or (idle_exit and not busy and pending(factory) == 0):
+                return total
+            if not busy:
+                stop.wait(interval)
+        return total
+    finally:
+        factory.kw["bind"].dispose()   # --once runs (the scheduler's job) must not leak a pool per batch
 
 
 def serve_forever(settings: Settings, *, limit: int = 50, interval: float = 1.0, once: bool = False,

@@ -168,7 +168,9 @@ class DatabaseCollector(Collector):
         if self.session.get_bind().dialect.name != "postgresql" or self.lock_key is None:
             return
         held = self.session.execute(text(
+            # This database only: other databases on the cluster (staging, tests) use the same key.
             "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
             "AND ((classid::bigint << 32) | objid::bigint) = :k"), {"k": self.lock_key}).scalar_one()
         g = GaugeMetricFamily("collections_scheduler_leaders",
                               "Scheduler processes holding the leader lock (PostgreSQL advisory lock); "

@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from collections_svc.common.dates import add_months, month_end
 from collections_svc.config import Settings
 from collections_svc.loans.dpd import bucket_case
 from collections_svc.monitoring.settings import CATEGORIES
-from collections_svc.reports.snapshot import AsOf, resolve, state_sql
+from collections_svc.reports.snapshot import AsOf, _p, resolve, state_sql
 
 DIMENSIONS = ("product", "region", "industry", "team")
 PAID_OFF, WRITTEN_OFF = "paid_off", "written_off"
@@ -40,20 +41,6 @@ def money(cents: Any) -> Decimal:
 def rate(num: Any, den: Any) -> float | None:
     num, den = int(num or 0), int(den or 0)
     return round(num / den, 6) if den else None
-
-
-def _p(session: Session, d: dt.date) -> object:
-    return d.isoformat() if session.get_bind().dialect.name == "sqlite" else d
-
-
-def month_end(d: dt.date) -> dt.date:
-    nxt = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-    return nxt - dt.timedelta(days=1)
-
-
-def add_months(d: dt.date, n: int) -> dt.date:
-    y, m = divmod(d.year * 12 + d.month - 1 + n, 12)
-    return dt.date(y, m + 1, 1)
 
 
 def _snap(at: AsOf) -> dict:

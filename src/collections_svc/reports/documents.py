@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from collections_svc.audit.models import AuditEvent
 from collections_svc.auth.models import User
 from collections_svc.cases.models import Case, CaseEvent, ContactLog, Promise, Visit
+from collections_svc.common.dates import month_end
 from collections_svc.config import Settings
 from collections_svc.errors import NotFound, ValidationFailed
 from collections_svc.loans.models import Borrower, BucketHistory, Installment, Loan
@@ -329,12 +330,13 @@ class PortfolioFigures:
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     try:
+        if len(month) != 7:
+            raise ValueError(month)
         first = dt.date.fromisoformat(f"{month}-01")
     except ValueError:
-        raise ValidationFailed(f"Unknown month {month!r}.",
+        raise ValidationFailed(f"{month!r} is not a month: write it as YYYY-MM, for example 2026-10.",
                                errors=[{"field": "month", "message": "format YYYY-MM"}]) from None
-    nxt = (first + dt.timedelta(days=32)).replace(day=1)
-    return first, nxt - dt.timedelta(days=1)
+    return first, month_end(first)
 
 
 def _share(x: float | None) -> Decimal | None:
@@ -464,10 +466,10 @@ def month_due(first_swept: dt.date | None, last_swept: dt.date | None) -> str | 
     the book was never swept by that month's end (a new installation has no figures for it)."""
     if first_swept is None or last_swept is None:
         return None
-    month_end = last_swept.replace(day=1) - dt.timedelta(days=1)
-    if first_swept > month_end:
+    last_month_end = last_swept.replace(day=1) - dt.timedelta(days=1)
+    if first_swept > last_month_end:
         return None
-    return f"{month_end:%Y-%m}"
+    return f"{last_month_end:%Y-%m}"
 
 
 def store_monthly_report(session: Session, settings: Settings, month: str) -> StoredReport:

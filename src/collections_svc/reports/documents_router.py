@@ -14,16 +14,17 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from collections_svc.audit.service import record
 from collections_svc.auth.deps import DbSession, allow
-from collections_svc.auth.models import Role, User
+from collections_svc.auth.models import User
 from collections_svc.auth.service import actor_of
 from collections_svc.common.clock import request_business_date as _today
 from collections_svc.reports import documents as docs
+from collections_svc.reports.router import READ_ROLES
 
 router = APIRouter(prefix="/api/v1/reports/documents", tags=["reports"])
-REPORT_READERS = (Role.supervisor, Role.risk_officer, Role.admin, Role.auditor)
-Reader = Annotated[User, Depends(allow(*REPORT_READERS))]
+Reader = Annotated[User, Depends(allow(*READ_ROLES))]
 LocaleQ = Annotated[Literal["zh_CN", "en"], Query(description="Language of the document")]
-MonthP = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+# Checked by documents.month_bounds, whose message a person can read (a regex pattern error is not).
+MonthP = Annotated[str, Path(description="YYYY-MM, e.g. 2026-10")]
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

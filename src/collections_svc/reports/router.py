@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from collections_svc.auth.deps import DbSession, allow
 from collections_svc.auth.models import Role, User
 from collections_svc.common.clock import request_business_date as _today
+from collections_svc.common.dates import add_months
 from collections_svc.errors import ValidationFailed
 from collections_svc.reports import analytics, export
 from collections_svc.reports.schemas import (
@@ -81,7 +82,9 @@ def aging(request: Request, session: DbSession, _: Reader, as_of: dt.date | None
 
 def _months(from_month: str, to_month: str) -> tuple[dt.date, dt.date]:
     a, b = parse_month(from_month, "from"), parse_month(to_month, "to")
-    check_period(a, b, strict=True)
+    if a >= b:
+        raise ValidationFailed(f"Choose two different months: 'to' ({b:%Y-%m}) must be later than 'from' ({a:%Y-%m}).",
+                               errors=[{"field": "from", "message": "must be an earlier month than to"}])
     return a, b
 
 
@@ -154,11 +157,12 @@ def trend(request: Request, session: DbSession, _: Reader, start: FromQ = None, 
           interval: Interval = Interval.month, format: FormatQ = Format.json):
     end = end or _today(request)
     if start is None:
-        start = analytics.add_months(end.replace(day=1), -11) if interval == Interval.month else end - dt.timedelta(
+        start = add_months(end.replace(day=1), -11) if interval == Interval.month else end - dt.timedelta(
             days=30)
     check_period(start, end)
     if interval == Interval.day and (end - start).days + 1 > MAX_DAY_POINTS:
-        raise ValidationFailed(f"A daily trend covers at most {MAX_DAY_POINTS} days; use interval=month.",
+        raise ValidationFailed(f"A daily trend covers at most {MAX_DAY_POINTS} days; "
+                               "choose a shorter period or the monthly view.",
                                errors=[{"field": "from", "message": f"at most {MAX_DAY_POINTS} days"}])
     if interval == Interval.month and (end.year - start.year) * 12 + end.month - start.month + 1 > MAX_MONTHS:
         raise ValidationFailed(f"A monthly trend covers at most {MAX_MONTHS} months.",

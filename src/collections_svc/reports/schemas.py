@@ -47,9 +47,7 @@ def parse_month(value: str, field: str) -> dt.date:
                                errors=[{"field": field, "message": "not a month or date"}]) from None
 
 
-def check_period(start: dt.date, end: dt.date, *, start_field: str = "from", end_field: str = "to",
-                 strict: bool = False) -> None:
-    if start > end or (strict and start == end):
-        word = "before" if strict else "on or before"
-        raise ValidationFailed(f"'{start_field}' ({start}) must be {word} '{end_field}' ({end}).",
-                               errors=[{"field": start_field, "message": f"must be {word} {end_field}"}])
+def check_period(start: dt.date, end: dt.date, *, start_field: str = "from", end_field: str = "to") -> None:
+    if start > end:
+        raise ValidationFailed(f"'{start_field}' ({start}) must be on or before '{end_field}' ({end}).",
+                               errors=[{"field": start_field, "message": f"must be on or before {end_field}"}])

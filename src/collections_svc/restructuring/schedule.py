@@ -11,10 +11,11 @@ An optional grace period (``grace_periods``) makes the first periods interest-on
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+
+from collections_svc.common.dates import add_months
 
 CENT = Decimal("0.01")
 METHODS = ("equal_installment", "equal_principal", "bullet", "custom")
@@ -50,13 +51,6 @@ class ScheduleError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-def add_months(d: dt.date, months: int) -> dt.date:
-    """Same day ``months`` later, clamped to the month's end (2025-01-31 + 1 -> 2025-02-28)."""
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def months_between(a: dt.date, b: dt.date) -> int:

@@ -32,6 +32,7 @@ from collections_svc.auth.models import Role
 from collections_svc.auth.service import SYSTEM, Actor
 from collections_svc.cases import service as cases_service
 from collections_svc.cases.models import Case, CaseEvent
+from collections_svc.common.dates import add_months
 from collections_svc.config import Settings
 from collections_svc.errors import Conflict, InvalidTransition, ValidationFailed
 from collections_svc.loans import dpd
@@ -68,16 +69,16 @@ def extension_limit(disbursed_on: dt.date, original_maturity_on: dt.date) -> tup
     """
     term = sched.months_between(disbursed_on, original_maturity_on)
     if term <= 12:
-        return sched.add_months(original_maturity_on, term), (
+        return add_months(original_maturity_on, term), (
             f"short-term loan ({term} months): cumulative extension at most the original term ({term} months)"
         )
     if term <= 60:
         half = term // 2
-        return sched.add_months(original_maturity_on, half), (
+        return add_months(original_maturity_on, half), (
             f"medium-term loan ({term} months): cumulative extension at most half the original term "
             f"({half} months)"
         )
-    return sched.add_months(original_maturity_on, 36), (
+    return add_months(original_maturity_on, 36), (
         f"long-term loan ({term} months): cumulative extension at most 3 years"
     )
 
@@ -86,8 +87,8 @@ def observation_end(starts_on: dt.date, due_dates: list[dt.date], frequency_mont
     """CN-RST-02: at least two consecutive repayment periods and at least one year from ``starts_on``
     (the first repayment date after the change, or the missed due date on a restart)."""
     upcoming = sorted(d for d in due_dates if d >= starts_on)
-    second = upcoming[1] if len(upcoming) >= 2 else sched.add_months(starts_on, frequency_months)
-    return max(second, sched.add_months(starts_on, 12))
+    second = upcoming[1] if len(upcoming) >= 2 else add_months(starts_on, frequency_months)
+    return max(second, add_months(starts_on, 12))
 
 
 def active_observation(session: Session, loan_id: int) -> Observation | None:
@@ -255,7 +256,7 @@ def build_plan(session: Session, loan: Loan, terms: Terms) -> dict[str, Any]:
                 ),
             }
         )
-    if loan.product == Product.working_capital and new_maturity > sched.add_months(loan.disbursed_on, 60):
+    if loan.product == Product.working_capital and new_maturity > add_months(loan.disbursed_on, 60):
         warnings.append(
             {
                 "rule": "CN-PLM-04",

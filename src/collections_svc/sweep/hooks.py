@@ -34,11 +34,6 @@ def open_case(session: Session, loan_id: int, *, business_date: dt.date, actor: 
     return open_one(session, loan_id, business_date=business_date, actor=actor)
 
 
-def is_on_hold(case: Any, business_date: dt.date) -> bool:
-    from collections_svc.cases.models import is_on_hold as covered
-    return bool(covered(case, business_date))
-
-
 def held_cases(session: Session, case_ids: Sequence[int], business_date: dt.date) -> set[int]:
     """Case ids on hold on the date, in one query."""
     from collections_svc.cases.models import CaseHold

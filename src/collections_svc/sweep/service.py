@@ -421,7 +421,7 @@ def _apply_strategy(session: Session, day: dt.date, settings: Settings, partitio
             held = hooks.held_cases(session, ids, day)
             for f, decision, target in todo:
                 case = cases[f.case_id]
-                if (f.case_id in held) if held is not None else hooks.is_on_hold(case, day):
+                if f.case_id in held:
                     st.r.stats["held_skipped"] = st.r.stats.get("held_skipped", 0) + 1
                     continue
                 try:
